@@ -1,0 +1,205 @@
+//! Append workloads: `POST /api/v1/log/entries` (PROTOCOL.md §4.1) in a closed or an
+//! open loop.
+//!
+//! * Closed loop: `concurrency` tasks each send back-to-back; latency is request start
+//!   to response end.
+//! * Open loop: sends are *scheduled* every `1/rate` seconds and handed to a pool of
+//!   `max_in_flight` tasks; latency runs from the scheduled time, so a slow server (or
+//!   a saturated client) shows up as latency rather than as silently fewer sends
+//!   (no coordinated omission).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Mutex};
+
+use crate::feed::EntryFeed;
+use crate::http::LogClient;
+use crate::schedule::{OpenSchedule, Window};
+use crate::stats::{Outcome, Stats};
+
+/// Closed-loop parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClosedLoop {
+    /// Concurrent tasks.
+    pub concurrency: usize,
+    /// Warm-up excluded from the stats.
+    pub warmup: Duration,
+    /// Measured duration; `None` = until `count` successes.
+    pub duration: Option<Duration>,
+    /// Stop after this many 201s (warm-up included); `None` = until `duration` ends.
+    pub count: Option<u64>,
+}
+
+/// Open-loop parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OpenLoop {
+    /// Sends per second.
+    pub rate: f64,
+    /// Warm-up excluded from the stats.
+    pub warmup: Duration,
+    /// Measured duration.
+    pub duration: Duration,
+    /// Sending tasks (the most requests in flight at once).
+    pub max_in_flight: usize,
+    /// Sends still queued this long after the window ends are dropped as "not sent".
+    pub drain_timeout: Duration,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Stats of the measured window.
+    pub stats: Stats,
+    /// Measured wall time (see [`Window::measured_span`]).
+    pub measured: Duration,
+    /// Successes including warm-up.
+    pub ok_including_warmup: u64,
+}
+
+struct WorkerResult {
+    stats: Stats,
+    last_done: Option<Instant>,
+}
+
+async fn join_workers(
+    handles: Vec<tokio::task::JoinHandle<anyhow::Result<WorkerResult>>>,
+    window: &Window,
+    ok_total: &AtomicU64,
+) -> anyhow::Result<RunResult> {
+    let mut stats = Stats::new()?;
+    let mut last_done: Option<Instant> = None;
+    for h in handles {
+        let w = h.await??;
+        stats.merge(&w.stats)?;
+        last_done = last_done.max(w.last_done);
+    }
+    Ok(RunResult {
+        stats,
+        measured: window.measured_span(last_done),
+        ok_including_warmup: ok_total.load(Ordering::Relaxed),
+    })
+}
+
+/// Runs a closed loop. `cfg.duration` or `cfg.count` must bound it. `ok_total` counts
+/// 201s as they arrive (warm-up included), for progress display.
+///
+/// # Errors
+/// If neither bound is given, or a worker task fails.
+pub async fn run_closed(
+    client: Arc<LogClient>,
+    feed: Arc<EntryFeed>,
+    cfg: ClosedLoop,
+    ok_total: Arc<AtomicU64>,
+) -> anyhow::Result<RunResult> {
+    anyhow::ensure!(
+        cfg.duration.is_some() || cfg.count.is_some(),
+        "a closed loop needs a duration or a count"
+    );
+    let window = Window::new(Instant::now(), cfg.warmup, cfg.duration);
+    // Slots claimed against `count`; a failed request gives its slot back.
+    let claimed = Arc::new(AtomicU64::new(0));
+    let handles = (0..cfg.concurrency.max(1))
+        .map(|_| {
+            let (client, feed) = (Arc::clone(&client), Arc::clone(&feed));
+            let (ok_total, claimed) = (Arc::clone(&ok_total), Arc::clone(&claimed));
+            tokio::spawn(async move {
+                let mut stats = Stats::new()?;
+                let mut last_done = None;
+                loop {
+                    if window.over(Instant::now()) {
+                        break;
+                    }
+                    if let Some(n) = cfg.count {
+                        if claimed.fetch_add(1, Ordering::Relaxed) >= n {
+                            break;
+                        }
+                    }
+                    let Some(body) = feed.next().await else { break };
+                    let started = Instant::now();
+                    let outcome = client.append(body).await;
+                    let done = Instant::now();
+                    if outcome == Outcome::Ok {
+                        ok_total.fetch_add(1, Ordering::Relaxed);
+                    } else if cfg.count.is_some() {
+                        claimed.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    if window.measured(started) {
+                        stats.record(outcome, done - started);
+                        last_done = Some(done);
+                    }
+                }
+                Ok(WorkerResult { stats, last_done })
+            })
+        })
+        .collect();
+    join_workers(handles, &window, &ok_total).await
+}
+
+/// Runs an open loop at `cfg.rate` for `cfg.warmup + cfg.duration`. `ok_total` counts
+/// 201s as they arrive (warm-up included), for progress display.
+///
+/// # Errors
+/// A bad rate, or a worker task failure.
+pub async fn run_open(
+    client: Arc<LogClient>,
+    feed: Arc<EntryFeed>,
+    cfg: OpenLoop,
+    ok_total: Arc<AtomicU64>,
+) -> anyhow::Result<RunResult> {
+    let schedule = OpenSchedule::new(cfg.rate)?;
+    let window = Window::new(Instant::now(), cfg.warmup, Some(cfg.duration));
+    let total = schedule.sends_before(cfg.warmup + cfg.duration);
+    let deadline = window.measure_from + cfg.duration + cfg.drain_timeout;
+    let (tx, rx) = mpsc::unbounded_channel::<Instant>();
+    let rx = Arc::new(Mutex::new(rx));
+    let handles = (0..cfg.max_in_flight.max(1))
+        .map(|_| {
+            let (client, feed) = (Arc::clone(&client), Arc::clone(&feed));
+            let (ok_total, rx) = (Arc::clone(&ok_total), Arc::clone(&rx));
+            tokio::spawn(async move {
+                let mut stats = Stats::new()?;
+                let mut last_done = None;
+                loop {
+                    let Some(scheduled) = rx.lock().await.recv().await else {
+                        break;
+                    };
+                    let body = if Instant::now() < deadline {
+                        feed.next().await
+                    } else {
+                        None
+                    };
+                    let Some(body) = body else {
+                        if window.measured(scheduled) {
+                            stats.record_not_sent();
+                        }
+                        continue;
+                    };
+                    let outcome = client.append(body).await;
+                    let done = Instant::now();
+                    if outcome == Outcome::Ok {
+                        ok_total.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if window.measured(scheduled) {
+                        // From the scheduled time, not the actual send (see module doc).
+                        stats.record(outcome, done.saturating_duration_since(scheduled));
+                        last_done = Some(done);
+                    }
+                }
+                Ok(WorkerResult { stats, last_done })
+            })
+        })
+        .collect();
+    for i in 0..total {
+        let due = window.start + schedule.offset(i);
+        if due > Instant::now() {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        if tx.send(due).is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    join_workers(handles, &window, &ok_total).await
+}

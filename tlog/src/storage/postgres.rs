@@ -1,0 +1,298 @@
+//! PostgreSQL backend. Batches are written with one `INSERT … SELECT FROM UNNEST(…)`
+//! per table (PERFORMANCE.md §2.5: ~4x faster than row-by-row inserts).
+
+use std::collections::HashMap;
+
+use signet_tlog_core::{hash::Hash, tree::NodeId};
+use sqlx::{postgres::PgPoolOptions, PgPool, Postgres, Row};
+
+use super::{
+    hash_from_db, node_key, u64_from_db, Batch, LogMeta, StorageError, StoredCheckpoint,
+    StoredEntry,
+};
+
+/// PostgreSQL storage. Cloning shares the pool.
+#[derive(Clone, Debug)]
+pub struct PgStorage {
+    pool: PgPool,
+}
+
+impl PgStorage {
+    pub(super) async fn open(url: &str) -> Result<Self, StorageError> {
+        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn meta(&self) -> Result<Option<LogMeta>, StorageError> {
+        let rows = sqlx::query("SELECT key, value FROM meta")
+            .fetch_all(&self.pool)
+            .await?;
+        let map: HashMap<String, String> = rows
+            .iter()
+            .map(|r| Ok((r.try_get("key")?, r.try_get("value")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        super::meta_from_map(&map)
+    }
+
+    pub(super) async fn create_log(
+        &self,
+        meta: &LogMeta,
+        empty: &StoredCheckpoint,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        for (k, v) in super::meta_to_pairs(meta) {
+            sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+                .bind(k)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_checkpoint(&mut tx, empty).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
+        let row = sqlx::query(
+            "SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| checkpoint_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn checkpoint_at(
+        &self,
+        size: u64,
+    ) -> Result<Option<StoredCheckpoint>, StorageError> {
+        let row = sqlx::query("SELECT tree_size, root, note FROM checkpoints WHERE tree_size = $1")
+            .bind(size as i64)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| checkpoint_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn find_leaves(
+        &self,
+        leaves: &[Hash],
+    ) -> Result<HashMap<Hash, u64>, StorageError> {
+        let hashes: Vec<Vec<u8>> = leaves.iter().map(|h| h.as_bytes().to_vec()).collect();
+        let rows = sqlx::query("SELECT idx, leaf_hash FROM entries WHERE leaf_hash = ANY($1)")
+            .bind(hashes)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut found = HashMap::new();
+        for r in rows {
+            let h: Vec<u8> = r.try_get("leaf_hash")?;
+            found.insert(hash_from_db(&h)?, u64_from_db(r.try_get("idx")?, "index")?);
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let idx: Vec<i64> = batch.entries.iter().map(|e| e.index as i64).collect();
+        let leaf: Vec<Vec<u8>> = batch
+            .entries
+            .iter()
+            .map(|e| e.leaf_hash.as_bytes().to_vec())
+            .collect();
+        let body: Vec<&[u8]> = batch.entries.iter().map(|e| e.body.as_slice()).collect();
+        let time: Vec<i64> = batch.entries.iter().map(|e| e.integrated_time).collect();
+        sqlx::query(
+            "INSERT INTO entries (idx, leaf_hash, body, integrated_time) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[])",
+        )
+        .bind(idx)
+        .bind(leaf)
+        .bind(body)
+        .bind(time)
+        .execute(&mut *tx)
+        .await?;
+        let ids: Vec<i64> = batch.nodes.iter().map(|(id, _)| node_key(*id)).collect();
+        let hashes: Vec<Vec<u8>> = batch
+            .nodes
+            .iter()
+            .map(|(_, h)| h.as_bytes().to_vec())
+            .collect();
+        sqlx::query("INSERT INTO nodes (id, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])")
+            .bind(ids)
+            .bind(hashes)
+            .execute(&mut *tx)
+            .await?;
+        let (keys, key_idx): (Vec<&str>, Vec<i64>) = batch
+            .entries
+            .iter()
+            .flat_map(|e| {
+                e.index_keys
+                    .iter()
+                    .map(move |k| (k.as_str(), e.index as i64))
+            })
+            .unzip();
+        sqlx::query(
+            "INSERT INTO index_keys (key, idx) SELECT * FROM UNNEST($1::text[], $2::bigint[]) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(keys)
+        .bind(key_idx)
+        .execute(&mut *tx)
+        .await?;
+        insert_checkpoint(&mut tx, batch.checkpoint).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn nodes(
+        &self,
+        ids: &[NodeId],
+    ) -> Result<HashMap<NodeId, Hash>, StorageError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        let leaves: Vec<i64> = ids
+            .iter()
+            .filter(|id| id.level == 0)
+            .map(|id| id.index as i64)
+            .collect();
+        if !leaves.is_empty() {
+            let rows = sqlx::query("SELECT idx, leaf_hash FROM entries WHERE idx = ANY($1)")
+                .bind(leaves)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in rows {
+                let h: Vec<u8> = r.try_get("leaf_hash")?;
+                out.insert(
+                    NodeId::new(0, u64_from_db(r.try_get("idx")?, "index")?),
+                    hash_from_db(&h)?,
+                );
+            }
+        }
+        let by_key: HashMap<i64, NodeId> = ids
+            .iter()
+            .filter(|id| id.level > 0)
+            .map(|id| (node_key(*id), *id))
+            .collect();
+        if !by_key.is_empty() {
+            let keys: Vec<i64> = by_key.keys().copied().collect();
+            let rows = sqlx::query("SELECT id, hash FROM nodes WHERE id = ANY($1)")
+                .bind(keys)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in rows {
+                let key: i64 = r.try_get("id")?;
+                let h: Vec<u8> = r.try_get("hash")?;
+                if let Some(id) = by_key.get(&key) {
+                    out.insert(*id, hash_from_db(&h)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn node_range(
+        &self,
+        level: u8,
+        start: u64,
+        count: u64,
+    ) -> Result<Vec<Hash>, StorageError> {
+        let rows = if level == 0 {
+            sqlx::query(
+                "SELECT leaf_hash AS hash FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            )
+            .bind(start as i64)
+            .bind((start + count) as i64)
+            .fetch_all(&self.pool)
+            .await?
+        } else {
+            let first = node_key(NodeId::new(level, start));
+            sqlx::query("SELECT hash FROM nodes WHERE id >= $1 AND id < $2 ORDER BY id")
+                .bind(first)
+                .bind(first + count as i64)
+                .fetch_all(&self.pool)
+                .await?
+        };
+        rows.iter()
+            .map(|r| hash_from_db(&r.try_get::<Vec<u8>, _>("hash")?))
+            .collect()
+    }
+
+    pub(super) async fn entry_by_index(
+        &self,
+        index: u64,
+    ) -> Result<Option<StoredEntry>, StorageError> {
+        let row =
+            sqlx::query("SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx = $1")
+                .bind(index as i64)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| entry_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn entry_by_leaf(
+        &self,
+        leaf: &Hash,
+    ) -> Result<Option<StoredEntry>, StorageError> {
+        let row = sqlx::query(
+            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE leaf_hash = $1",
+        )
+        .bind(leaf.as_bytes().to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| entry_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn entries_range(
+        &self,
+        start: u64,
+        count: u64,
+    ) -> Result<Vec<StoredEntry>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(start as i64)
+        .bind((start + count) as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    pub(super) async fn lookup_key(&self, key: &str, limit: u32) -> Result<Vec<u64>, StorageError> {
+        let rows = sqlx::query("SELECT idx FROM index_keys WHERE key = $1 ORDER BY idx LIMIT $2")
+            .bind(key)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| u64_from_db(r.try_get("idx")?, "index"))
+            .collect()
+    }
+}
+
+async fn insert_checkpoint(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    cp: &StoredCheckpoint,
+) -> Result<(), StorageError> {
+    sqlx::query("INSERT INTO checkpoints (tree_size, root, note) VALUES ($1, $2, $3)")
+        .bind(cp.size as i64)
+        .bind(cp.root.as_bytes().to_vec())
+        .bind(cp.note.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn checkpoint_from_row(r: &sqlx::postgres::PgRow) -> Result<StoredCheckpoint, StorageError> {
+    Ok(StoredCheckpoint {
+        size: u64_from_db(r.try_get("tree_size")?, "tree size")?,
+        root: hash_from_db(&r.try_get::<Vec<u8>, _>("root")?)?,
+        note: r.try_get("note")?,
+    })
+}
+
+fn entry_from_row(r: &sqlx::postgres::PgRow) -> Result<StoredEntry, StorageError> {
+    Ok(StoredEntry {
+        index: u64_from_db(r.try_get("idx")?, "index")?,
+        leaf_hash: hash_from_db(&r.try_get::<Vec<u8>, _>("leaf_hash")?)?,
+        body: r.try_get("body")?,
+        integrated_time: r.try_get("integrated_time")?,
+    })
+}

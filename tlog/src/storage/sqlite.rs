@@ -1,0 +1,316 @@
+//! SQLite backend: WAL journal, `synchronous=FULL`, one writer connection and a
+//! small pool of reader connections (WAL lets readers run beside the writer).
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
+
+use signet_tlog_core::{hash::Hash, tree::NodeId};
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    QueryBuilder, Row, Sqlite, SqlitePool,
+};
+
+use super::{
+    hash_from_db, node_key, u64_from_db, Batch, LogMeta, StorageError, StoredCheckpoint,
+    StoredEntry,
+};
+
+/// Rows per multi-row INSERT statement (5 binds per entry row stays far below
+/// SQLite's 32766-variable limit).
+const ROWS_PER_INSERT: usize = 256;
+
+/// SQLite storage. Cloning shares the pools.
+#[derive(Clone, Debug)]
+pub struct SqliteStorage {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteStorage {
+    /// Opens `sqlite:PATH`, creating the file if needed, and applies migrations.
+    pub(super) async fn open(url: &str) -> Result<Self, StorageError> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Durability: a commit is on stable storage when COMMIT returns.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-16384"); // 16 MiB page cache per connection
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Self { writer, readers })
+    }
+
+    pub(super) async fn meta(&self) -> Result<Option<LogMeta>, StorageError> {
+        let rows = sqlx::query("SELECT key, value FROM meta")
+            .fetch_all(&self.writer)
+            .await?;
+        let map: HashMap<String, String> = rows
+            .iter()
+            .map(|r| Ok((r.try_get("key")?, r.try_get("value")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        super::meta_from_map(&map)
+    }
+
+    pub(super) async fn create_log(
+        &self,
+        meta: &LogMeta,
+        empty: &StoredCheckpoint,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.writer.begin().await?;
+        for (k, v) in super::meta_to_pairs(meta) {
+            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?)")
+                .bind(k)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_checkpoint(&mut tx, empty).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StorageError> {
+        let row = sqlx::query(
+            "SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.readers)
+        .await?;
+        row.map(|r| checkpoint_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn checkpoint_at(
+        &self,
+        size: u64,
+    ) -> Result<Option<StoredCheckpoint>, StorageError> {
+        let row = sqlx::query("SELECT tree_size, root, note FROM checkpoints WHERE tree_size = ?")
+            .bind(size as i64)
+            .fetch_optional(&self.readers)
+            .await?;
+        row.map(|r| checkpoint_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn find_leaves(
+        &self,
+        leaves: &[Hash],
+    ) -> Result<HashMap<Hash, u64>, StorageError> {
+        let mut found = HashMap::new();
+        for chunk in leaves.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT idx, leaf_hash FROM entries WHERE leaf_hash IN (",
+            );
+            let mut sep = q.separated(", ");
+            for h in chunk {
+                sep.push_bind(h.as_bytes().to_vec());
+            }
+            q.push(")");
+            // Read on the writer connection: the sequencer must see its own last commit.
+            for r in q.build().fetch_all(&self.writer).await? {
+                let idx: i64 = r.try_get("idx")?;
+                let h: Vec<u8> = r.try_get("leaf_hash")?;
+                found.insert(hash_from_db(&h)?, u64_from_db(idx, "index")?);
+            }
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
+        let mut tx = self.writer.begin().await?;
+        for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO entries (idx, leaf_hash, body, integrated_time) ",
+            );
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(e.index as i64)
+                    .push_bind(e.leaf_hash.as_bytes().to_vec())
+                    .push_bind(e.body.as_slice())
+                    .push_bind(e.integrated_time);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in batch.nodes.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO nodes (id, hash) ");
+            q.push_values(chunk, |mut b, (id, h)| {
+                b.push_bind(node_key(*id)).push_bind(h.as_bytes().to_vec());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let keys: Vec<(&str, i64)> = batch
+            .entries
+            .iter()
+            .flat_map(|e| {
+                e.index_keys
+                    .iter()
+                    .map(move |k| (k.as_str(), e.index as i64))
+            })
+            .collect();
+        for chunk in keys.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO index_keys (key, idx) ");
+            q.push_values(chunk, |mut b, (k, i)| {
+                b.push_bind(*k).push_bind(*i);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        insert_checkpoint(&mut tx, batch.checkpoint).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn nodes(
+        &self,
+        ids: &[NodeId],
+    ) -> Result<HashMap<NodeId, Hash>, StorageError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        let (leaves, inner): (Vec<NodeId>, Vec<NodeId>) = ids.iter().partition(|id| id.level == 0);
+        if !leaves.is_empty() {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("SELECT idx, leaf_hash FROM entries WHERE idx IN (");
+            let mut sep = q.separated(", ");
+            for id in &leaves {
+                sep.push_bind(id.index as i64);
+            }
+            q.push(")");
+            for r in q.build().fetch_all(&self.readers).await? {
+                let idx: i64 = r.try_get("idx")?;
+                let h: Vec<u8> = r.try_get("leaf_hash")?;
+                out.insert(
+                    NodeId::new(0, u64_from_db(idx, "index")?),
+                    hash_from_db(&h)?,
+                );
+            }
+        }
+        if !inner.is_empty() {
+            let by_key: HashMap<i64, NodeId> =
+                inner.iter().map(|id| (node_key(*id), *id)).collect();
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT id, hash FROM nodes WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for k in by_key.keys() {
+                sep.push_bind(*k);
+            }
+            q.push(")");
+            for r in q.build().fetch_all(&self.readers).await? {
+                let key: i64 = r.try_get("id")?;
+                let h: Vec<u8> = r.try_get("hash")?;
+                if let Some(id) = by_key.get(&key) {
+                    out.insert(*id, hash_from_db(&h)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn node_range(
+        &self,
+        level: u8,
+        start: u64,
+        count: u64,
+    ) -> Result<Vec<Hash>, StorageError> {
+        let rows = if level == 0 {
+            sqlx::query(
+                "SELECT leaf_hash AS hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            )
+            .bind(start as i64)
+            .bind((start + count) as i64)
+            .fetch_all(&self.readers)
+            .await?
+        } else {
+            let first = node_key(NodeId::new(level, start));
+            sqlx::query("SELECT hash FROM nodes WHERE id >= ? AND id < ? ORDER BY id")
+                .bind(first)
+                .bind(first + count as i64)
+                .fetch_all(&self.readers)
+                .await?
+        };
+        rows.iter()
+            .map(|r| hash_from_db(&r.try_get::<Vec<u8>, _>("hash")?))
+            .collect()
+    }
+
+    pub(super) async fn entry_by_index(
+        &self,
+        index: u64,
+    ) -> Result<Option<StoredEntry>, StorageError> {
+        let row =
+            sqlx::query("SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx = ?")
+                .bind(index as i64)
+                .fetch_optional(&self.readers)
+                .await?;
+        row.map(|r| entry_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn entry_by_leaf(
+        &self,
+        leaf: &Hash,
+    ) -> Result<Option<StoredEntry>, StorageError> {
+        let row = sqlx::query(
+            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE leaf_hash = ?",
+        )
+        .bind(leaf.as_bytes().to_vec())
+        .fetch_optional(&self.readers)
+        .await?;
+        row.map(|r| entry_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn entries_range(
+        &self,
+        start: u64,
+        count: u64,
+    ) -> Result<Vec<StoredEntry>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+        )
+        .bind(start as i64)
+        .bind((start + count) as i64)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    pub(super) async fn lookup_key(&self, key: &str, limit: u32) -> Result<Vec<u64>, StorageError> {
+        let rows = sqlx::query("SELECT idx FROM index_keys WHERE key = ? ORDER BY idx LIMIT ?")
+            .bind(key)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await?;
+        rows.iter()
+            .map(|r| u64_from_db(r.try_get("idx")?, "index"))
+            .collect()
+    }
+}
+
+async fn insert_checkpoint(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    cp: &StoredCheckpoint,
+) -> Result<(), StorageError> {
+    sqlx::query("INSERT INTO checkpoints (tree_size, root, note) VALUES (?, ?, ?)")
+        .bind(cp.size as i64)
+        .bind(cp.root.as_bytes().to_vec())
+        .bind(cp.note.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredCheckpoint, StorageError> {
+    Ok(StoredCheckpoint {
+        size: u64_from_db(r.try_get("tree_size")?, "tree size")?,
+        root: hash_from_db(&r.try_get::<Vec<u8>, _>("root")?)?,
+        note: r.try_get("note")?,
+    })
+}
+
+fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry, StorageError> {
+    Ok(StoredEntry {
+        index: u64_from_db(r.try_get("idx")?, "index")?,
+        leaf_hash: hash_from_db(&r.try_get::<Vec<u8>, _>("leaf_hash")?)?,
+        body: r.try_get("body")?,
+        integrated_time: r.try_get("integrated_time")?,
+    })
+}
