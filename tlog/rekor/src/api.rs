@@ -155,3 +155,27 @@ pub struct ErrorBody {
     /// What was wrong.
     pub message: String,
 }
+
+/// A hashedrekord 0.0.1 `ProposedEntry` (PROTOCOL.md §4.1) as clients send it:
+/// `signature` raw bytes, `key_pem` the PEM certificate or public key, `digest` the
+/// artefact digest under `algorithm` (`"sha256"`, `"sha384"` or `"sha512"`).
+pub fn hashedrekord_proposal(
+    signature: &[u8],
+    key_pem: &[u8],
+    algorithm: &str,
+    digest: &[u8],
+) -> serde_json::Value {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    serde_json::json!({
+        "kind": "hashedrekord",
+        "apiVersion": "0.0.1",
+        "spec": {
+            "signature": {
+                "content": b64.encode(signature),
+                "publicKey": { "content": b64.encode(key_pem) }
+            },
+            "data": { "hash": { "algorithm": algorithm, "value": hex::encode(digest) } }
+        }
+    })
+}

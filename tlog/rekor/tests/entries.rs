@@ -350,9 +350,9 @@ fn dsse_with_two_signers_sorts_signatures_and_indexes_in_toto() {
 }
 
 #[test]
-fn dsse_p384_signature_over_sha256_is_accepted_as_rekor_does() {
+fn dsse_p521_signature_over_sha256_is_accepted_as_rekor_does() {
     // Rekor loads DSSE verifiers with crypto.SHA256 whatever the curve.
-    let key = TestKey::p384_with_sha256();
+    let key = TestKey::p521_with_sha256();
     let payload = b"{}";
     let sig = key.sign(&pae("text/plain", payload));
     let proposed = dsse_entry(&envelope("text/plain", payload, &[sig]), &[key.pem().into_bytes()]);

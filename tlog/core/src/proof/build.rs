@@ -23,7 +23,7 @@ pub fn inclusion_plan(index: u64, size: u64) -> Result<ProofPlan, ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
-    let mut plan = PlanBuilder::with_capacity(64);
+    let mut plan = PlanBuilder::with_capacity(depth(size));
     push_path(&mut plan, 0, index, size);
     Ok(plan.finish())
 }
@@ -48,7 +48,7 @@ pub fn consistency_plan(size1: u64, size2: u64) -> Result<ProofPlan, ProofError>
     let level = size1.trailing_zeros();
     let index = (size1 >> level) - 1;
     let level = level as u8; // < 64
-    let mut plan = PlanBuilder::with_capacity(65);
+    let mut plan = PlanBuilder::with_capacity(depth(size2) + 1);
     if index != 0 {
         plan.push_node(NodeId::new(level, index));
     }
@@ -65,6 +65,11 @@ pub fn root_plan(size: u64) -> ProofPlan {
     plan.terms = CompactRange::frontier_ids(size);
     plan.end_element();
     plan.finish()
+}
+
+/// `⌈log2 size⌉`: the most hashes an inclusion proof in a tree of `size` can have.
+fn depth(size: u64) -> usize {
+    (u64::BITS - size.saturating_sub(1).leading_zeros()) as usize
 }
 
 /// Pushes the siblings of complete node `(level, index)` in the tree of `size` leaves,
