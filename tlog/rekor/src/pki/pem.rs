@@ -25,7 +25,10 @@ pub(crate) struct Block {
 /// Splits `input` into PEM blocks and decodes each. Only whitespace may appear outside
 /// blocks. Fails once more than `max_blocks` blocks are seen.
 pub(crate) fn decode_blocks(input: &[u8], max_blocks: usize) -> Result<Vec<Block>, PkiError> {
-    let text = std::str::from_utf8(input).map_err(|_| PkiError::NotPem)?;
+    // Surrounding whitespace is ignored, as Rekor's `bytes.TrimSpace` before `pem.Decode`.
+    let text = std::str::from_utf8(input)
+        .map_err(|_| PkiError::NotPem)?
+        .trim();
     let mut blocks = Vec::new();
     let mut start: Option<usize> = None;
     let mut offset = 0;

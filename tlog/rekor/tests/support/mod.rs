@@ -174,6 +174,15 @@ pub fn pem_body_der(text: &[u8]) -> Vec<u8> {
     pem_blocks(text).remove(0).1
 }
 
+/// The same blocks in Go `pem.Encode` form.
+pub fn pem_to_canonical(text: &[u8]) -> Vec<u8> {
+    pem_blocks(text)
+        .iter()
+        .map(|(label, der)| pem64(label, der))
+        .collect::<String>()
+        .into_bytes()
+}
+
 /// The same blocks re-wrapped at 76 columns with CRLF and no final newline.
 pub fn sloppy(text: &[u8]) -> Vec<u8> {
     pem_blocks(text)
