@@ -1,5 +1,6 @@
 //! End-to-end tests of the real `signet serve` process: crash (SIGKILL) under load and
 //! restart with every acknowledged entry intact; refusal to start on unsafe state.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // in tests a failed expectation is the failure report
 
 use std::{
     net::TcpListener,
@@ -64,14 +65,21 @@ fn sigkill(child: &mut Child) {
 
 fn log_key(dir: &Path) -> EcdsaP256Verifier {
     let pem = std::fs::read_to_string(dir.join("tlog-key.pem")).expect("key file");
-    EcdsaP256Signer::from_pkcs8_pem(&pem, "localhost").expect("key").verifier()
+    EcdsaP256Signer::from_pkcs8_pem(&pem, "localhost")
+        .expect("key")
+        .verifier()
 }
 
 fn proposal(signer: &EcdsaP256Signer, n: u64) -> serde_json::Value {
     let artefact = format!("artefact {n} {:?}", Instant::now());
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, artefact.as_bytes());
     let sig = signer.sign(artefact.as_bytes()).expect("sign");
-    api::hashedrekord_proposal(&sig, signer.public_key_pem().as_bytes(), "sha256", digest.as_ref())
+    api::hashedrekord_proposal(
+        &sig,
+        signer.public_key_pem().as_bytes(),
+        "sha256",
+        digest.as_ref(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +102,12 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
             let signer = EcdsaP256Signer::from_pkcs8(&der, "w").expect("key");
             for n in 0.. {
                 let body = proposal(&signer, w * 1_000_000 + n);
-                match client.post(format!("{base}/api/v1/log/entries")).json(&body).send().await {
+                match client
+                    .post(format!("{base}/api/v1/log/entries"))
+                    .json(&body)
+                    .send()
+                    .await
+                {
                     Ok(r) if r.status() == StatusCode::CREATED => {
                         let map: api::LogEntry = match r.json().await {
                             Ok(m) => m,
@@ -137,28 +150,47 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     assert!(head.size >= acked.len() as u64);
     for (id, before) in &acked {
         let r = client
-            .get(format!("{base}/api/v1/log/entries?logIndex={}", before.log_index))
+            .get(format!(
+                "{base}/api/v1/log/entries?logIndex={}",
+                before.log_index
+            ))
             .send()
             .await
             .expect("get");
-        assert_eq!(r.status(), StatusCode::OK, "acknowledged index {} missing", before.log_index);
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "acknowledged index {} missing",
+            before.log_index
+        );
         let map: api::LogEntry = r.json().await.expect("json");
         let (id2, after) = map.iter().next().expect("entry");
-        assert_eq!(id2, id, "index {} now holds another entry", before.log_index);
+        assert_eq!(
+            id2, id,
+            "index {} now holds another entry",
+            before.log_index
+        );
         assert_eq!(after.body, before.body);
         verify_log_entry(id2, after, &key).expect("entry verifies after restart");
         // The checkpoint handed out before the crash is consistent with the new one.
         let p = &before.verification.inclusion_proof;
         if p.tree_size < head.size {
             let c: api::ConsistencyProof = client
-                .get(format!("{base}/api/v1/log/proof?firstSize={}&lastSize={}", p.tree_size, head.size))
+                .get(format!(
+                    "{base}/api/v1/log/proof?firstSize={}&lastSize={}",
+                    p.tree_size, head.size
+                ))
                 .send()
                 .await
                 .expect("proof")
                 .json()
                 .await
                 .expect("json");
-            let proof: Vec<Hash> = c.hashes.iter().map(|h| Hash::from_hex(h).expect("hex")).collect();
+            let proof: Vec<Hash> = c
+                .hashes
+                .iter()
+                .map(|h| Hash::from_hex(h).expect("hex"))
+                .collect();
             verify_consistency(
                 p.tree_size,
                 head.size,
@@ -181,7 +213,10 @@ fn run_to_exit(dir: &Path, port: u16) -> (bool, String) {
         .env_remove("SIGNET_DATABASE_URL")
         .output()
         .expect("run");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -442,7 +442,7 @@ impl Log {
                 let entries = self
                     .inner
                     .storage
-                    .entries_range(b.index * 256, u64::from(b.width))
+                    .entries_range(b.first_entry(), u64::from(b.width))
                     .await?;
                 let mut out = Vec::new();
                 for e in &entries {

@@ -1,6 +1,7 @@
 //! The log's HTTP conformance suite, run through a real server on 127.0.0.1 against
 //! both storage backends. Every proof, SET and checkpoint the server returns is checked
 //! with `signet-verifier`, never with the server's own code.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // in tests a failed expectation is the failure report
 
 mod common;
 

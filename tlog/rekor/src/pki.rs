@@ -365,13 +365,22 @@ impl SubmittedKey {
             KeyMaterial::Ecdsa { curve, .. } => vec![ecdsa_algorithm(*curve, alg)],
             KeyMaterial::Rsa { .. } => match alg {
                 HashAlgorithm::Sha256 => {
-                    vec![&sig::RSA_PKCS1_2048_8192_SHA256, &sig::RSA_PSS_2048_8192_SHA256]
+                    vec![
+                        &sig::RSA_PKCS1_2048_8192_SHA256,
+                        &sig::RSA_PSS_2048_8192_SHA256,
+                    ]
                 }
                 HashAlgorithm::Sha384 => {
-                    vec![&sig::RSA_PKCS1_2048_8192_SHA384, &sig::RSA_PSS_2048_8192_SHA384]
+                    vec![
+                        &sig::RSA_PKCS1_2048_8192_SHA384,
+                        &sig::RSA_PSS_2048_8192_SHA384,
+                    ]
                 }
                 HashAlgorithm::Sha512 => {
-                    vec![&sig::RSA_PKCS1_2048_8192_SHA512, &sig::RSA_PSS_2048_8192_SHA512]
+                    vec![
+                        &sig::RSA_PKCS1_2048_8192_SHA512,
+                        &sig::RSA_PSS_2048_8192_SHA512,
+                    ]
                 }
             },
             KeyMaterial::Ed25519 { .. } => {
@@ -381,10 +390,11 @@ impl SubmittedKey {
             }
         };
         let raw = self.key.raw();
-        if candidates
-            .into_iter()
-            .any(|a| UnparsedPublicKey::new(a, raw).verify_digest(&imported, sig).is_ok())
-        {
+        if candidates.into_iter().any(|a| {
+            UnparsedPublicKey::new(a, raw)
+                .verify_digest(&imported, sig)
+                .is_ok()
+        }) {
             Ok(())
         } else {
             Err(PkiError::DigestSignatureMismatch)
@@ -411,7 +421,10 @@ impl SubmittedKey {
                 }
             }
             KeyMaterial::Rsa { .. } => {
-                vec![&sig::RSA_PKCS1_2048_8192_SHA256, &sig::RSA_PSS_2048_8192_SHA256]
+                vec![
+                    &sig::RSA_PKCS1_2048_8192_SHA256,
+                    &sig::RSA_PSS_2048_8192_SHA256,
+                ]
             }
             KeyMaterial::Ed25519 { .. } => vec![&sig::ED25519],
         };

@@ -165,7 +165,11 @@ fn body_keys(verifiers: &[&SubmittedKey], payload_hash: &str, envelope_hash: &st
 }
 
 /// A stored `{"algorithm":"sha256","value":"<64 hex>"}`; returns the lowercase hex.
-fn stored_hash(spec: &Map<String, Value>, key: &str, field: FieldPath) -> Result<String, EntryError> {
+fn stored_hash(
+    spec: &Map<String, Value>,
+    key: &str,
+    field: FieldPath,
+) -> Result<String, EntryError> {
     let obj = json::object(json::member(spec, key, field)?, field)?;
     json::only_keys(obj, &["algorithm", "value"], field)?;
     let algorithm = json::nonempty_string(obj, "algorithm", field.then("algorithm"))?;
@@ -228,10 +232,16 @@ impl Envelope {
         let value: Value = serde_json::from_str(text).map_err(EntryError::MalformedEnvelope)?;
         let obj = json::object(&value, ENVELOPE)?;
         json::only_keys(obj, &["payload", "payloadType", "signatures"], ENVELOPE)?;
-        let payload_type = json::string(json::member(obj, "payloadType", PAYLOAD_TYPE)?, PAYLOAD_TYPE)?;
+        let payload_type = json::string(
+            json::member(obj, "payloadType", PAYLOAD_TYPE)?,
+            PAYLOAD_TYPE,
+        )?;
         let payload_b64 = json::string(json::member(obj, "payload", PAYLOAD)?, PAYLOAD)?;
         let payload = json::base64_std_or_url(payload_b64, PAYLOAD)?;
-        let items = json::array(json::member(obj, "signatures", ENV_SIGNATURES)?, ENV_SIGNATURES)?;
+        let items = json::array(
+            json::member(obj, "signatures", ENV_SIGNATURES)?,
+            ENV_SIGNATURES,
+        )?;
         if items.is_empty() {
             return Err(EntryError::NoEnvelopeSignatures);
         }

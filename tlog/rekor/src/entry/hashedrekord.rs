@@ -112,16 +112,20 @@ fn parse(spec: &Value, limits: &EntryLimits) -> Result<Spec, EntryError> {
     json::only_keys(signature, &["content", "publicKey"], SIGNATURE)?;
     let content = json::nonempty_string(signature, "content", SIGNATURE_CONTENT)?;
     let signature_bytes = json::base64_std(content, SIGNATURE_CONTENT)?;
-    let public_key = json::object(json::member(signature, "publicKey", PUBLIC_KEY)?, PUBLIC_KEY)?;
+    let public_key = json::object(
+        json::member(signature, "publicKey", PUBLIC_KEY)?,
+        PUBLIC_KEY,
+    )?;
     json::only_keys(public_key, &["content"], PUBLIC_KEY)?;
     let pem_b64 = json::nonempty_string(public_key, "content", PUBLIC_KEY_CONTENT)?;
     let pem = json::base64_std(pem_b64, PUBLIC_KEY_CONTENT)?;
-    let key = SubmittedKey::from_pem_limited(&pem, limits.max_chain_certificates).map_err(
-        |source| EntryError::InvalidKey {
-            field: PUBLIC_KEY_CONTENT,
-            source,
-        },
-    )?;
+    let key =
+        SubmittedKey::from_pem_limited(&pem, limits.max_chain_certificates).map_err(|source| {
+            EntryError::InvalidKey {
+                field: PUBLIC_KEY_CONTENT,
+                source,
+            }
+        })?;
     Ok(Spec {
         algorithm,
         digest,

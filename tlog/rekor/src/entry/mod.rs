@@ -343,7 +343,9 @@ pub enum EntryError {
         index: usize,
     },
     /// A field the log computes itself (dsse `envelopeHash`, `payloadHash`, `signatures`).
-    #[error("spec.{field}: computed by the log, must not be submitted (send spec.proposedContent)")]
+    #[error(
+        "spec.{field}: computed by the log, must not be submitted (send spec.proposedContent)"
+    )]
     ServerComputedField {
         /// Which.
         field: &'static str,
@@ -366,7 +368,10 @@ pub enum EntryError {
 ///
 /// # Errors
 /// An [`EntryError`] naming the first problem found.
-pub fn canonicalize(proposed_json: &[u8], limits: &EntryLimits) -> Result<CanonicalEntry, EntryError> {
+pub fn canonicalize(
+    proposed_json: &[u8],
+    limits: &EntryLimits,
+) -> Result<CanonicalEntry, EntryError> {
     check_proposed_size(proposed_json.len(), limits)?;
     let value: Value = serde_json::from_slice(proposed_json).map_err(EntryError::MalformedJson)?;
     canonicalize_parsed(&value, limits)
@@ -377,8 +382,13 @@ pub fn canonicalize(proposed_json: &[u8], limits: &EntryLimits) -> Result<Canoni
 ///
 /// # Errors
 /// An [`EntryError`] naming the first problem found.
-pub fn canonicalize_value(proposed: &Value, limits: &EntryLimits) -> Result<CanonicalEntry, EntryError> {
-    let size = serde_json::to_vec(proposed).map_err(EntryError::Serialize)?.len();
+pub fn canonicalize_value(
+    proposed: &Value,
+    limits: &EntryLimits,
+) -> Result<CanonicalEntry, EntryError> {
+    let size = serde_json::to_vec(proposed)
+        .map_err(EntryError::Serialize)?
+        .len();
     check_proposed_size(size, limits)?;
     canonicalize_parsed(proposed, limits)
 }
@@ -442,7 +452,10 @@ fn kind_and_spec(value: &Value) -> Result<(EntryKind, &Value), EntryError> {
         kind: kind_str.to_owned(),
     })?;
     let version_field = FieldPath::new("apiVersion");
-    let version = json::string(json::member(root, "apiVersion", version_field)?, version_field)?;
+    let version = json::string(
+        json::member(root, "apiVersion", version_field)?,
+        version_field,
+    )?;
     if version != kind.api_version() {
         return Err(EntryError::UnsupportedApiVersion {
             kind,

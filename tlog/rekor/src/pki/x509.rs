@@ -30,8 +30,7 @@ const RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.11354
 const RSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
 const RSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
 // Fulcio certificate profile (PROTOCOL.md §3.3): username otherName SAN.
-const FULCIO_USERNAME_SAN: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
+const FULCIO_USERNAME_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
 
 /// A NIST curve supported for ECDSA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +111,8 @@ pub(crate) fn parse_spki_der(der: &[u8]) -> Result<(KeyMaterial, Vec<u8>), PkiEr
     let spki = SubjectPublicKeyInfoOwned::from_der(der)
         .map_err(|source| PkiError::MalformedPublicKey { source })?;
     let key = parse_spki(&spki)?;
-    let canonical = canonical_spki(&key).map_err(|source| PkiError::MalformedPublicKey { source })?;
+    let canonical =
+        canonical_spki(&key).map_err(|source| PkiError::MalformedPublicKey { source })?;
     Ok((key, canonical))
 }
 
@@ -166,11 +166,11 @@ fn parse_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<KeyMaterial, PkiError>
         }
     } else if oid == ED25519 {
         // RFC 8410 §3: parameters MUST be absent.
-        let key = bits
-            .filter(|k| k.len() == 32 && params.is_none())
-            .ok_or(PkiError::InvalidKey {
-                key_type: KeyType::Ed25519,
-            })?;
+        let key =
+            bits.filter(|k| k.len() == 32 && params.is_none())
+                .ok_or(PkiError::InvalidKey {
+                    key_type: KeyType::Ed25519,
+                })?;
         KeyMaterial::Ed25519 { key: key.to_vec() }
     } else {
         return Err(PkiError::UnsupportedKeyAlgorithm { oid });
@@ -240,7 +240,8 @@ pub(crate) fn parse_and_verify_chain(ders: &[&[u8]]) -> Result<VerifiedChain, Pk
         .iter()
         .enumerate()
         .map(|(index, der)| {
-            Certificate::from_der(der).map_err(|source| PkiError::MalformedCertificate { index, source })
+            Certificate::from_der(der)
+                .map_err(|source| PkiError::MalformedCertificate { index, source })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let keys = certs
@@ -286,11 +287,11 @@ fn verify_issued_by(
     let is_anchor = index + 2 == certs.len();
     let is_ca = is_anchor
         || issuer
-        .tbs_certificate
-        .get::<BasicConstraints>()
-        .ok()
-        .flatten()
-        .is_some_and(|(_, bc)| bc.ca);
+            .tbs_certificate
+            .get::<BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, bc)| bc.ca);
     if !is_ca {
         return Err(PkiError::ChainNotCa { index: index + 1 });
     }
@@ -348,7 +349,8 @@ fn tbs_bytes(cert_der: &[u8]) -> Result<&[u8], x509_cert::der::Error> {
 /// `cryptoutils.GetSubjectAlternateNames`): DNS names, emails, IPs, URIs, then the Fulcio
 /// username otherName if it is the only otherName.
 fn subject_alt_names(cert: &Certificate) -> Vec<String> {
-    let Some((_, SubjectAltName(names))) = cert.tbs_certificate.get::<SubjectAltName>().ok().flatten()
+    let Some((_, SubjectAltName(names))) =
+        cert.tbs_certificate.get::<SubjectAltName>().ok().flatten()
     else {
         return Vec::new();
     };

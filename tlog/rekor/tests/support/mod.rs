@@ -55,10 +55,18 @@ impl RealHashedRekord {
         let entry = &b["verificationMaterial"]["tlogEntries"][0];
         assert_eq!(str_at(entry, "/kindVersion/kind"), "hashedrekord", "{rel}");
         assert_eq!(str_at(entry, "/kindVersion/version"), "0.0.1", "{rel}");
-        assert_eq!(str_at(&b, "/messageSignature/messageDigest/algorithm"), "SHA2_256", "{rel}");
+        assert_eq!(
+            str_at(&b, "/messageSignature/messageDigest/algorithm"),
+            "SHA2_256",
+            "{rel}"
+        );
         let body = B64.decode(str_at(entry, "/canonicalizedBody")).unwrap();
-        let digest = B64.decode(str_at(&b, "/messageSignature/messageDigest/digest")).unwrap();
-        let signature = B64.decode(str_at(&b, "/messageSignature/signature")).unwrap();
+        let digest = B64
+            .decode(str_at(&b, "/messageSignature/messageDigest/digest"))
+            .unwrap();
+        let signature = B64
+            .decode(str_at(&b, "/messageSignature/signature"))
+            .unwrap();
         let mut real = Self {
             body,
             digest_hex: hex::encode(digest),
@@ -72,7 +80,8 @@ impl RealHashedRekord {
     /// The PEM (as Go's `pem.Encode` wrote it) inside the stored body.
     pub fn body_pem(&self) -> Vec<u8> {
         let body: Value = serde_json::from_slice(&self.body).unwrap();
-        B64.decode(str_at(&body, "/spec/signature/publicKey/content")).unwrap()
+        B64.decode(str_at(&body, "/spec/signature/publicKey/content"))
+            .unwrap()
     }
 }
 
@@ -99,7 +108,11 @@ pub fn intoto_body(b: &Value) -> Option<Value> {
 /// The verifier PEM Rekor stored (canonical, from Go) in an intoto 0.0.2 body.
 pub fn intoto_public_key_pem(b: &Value) -> Vec<u8> {
     let body = intoto_body(b).expect("intoto tlog entry");
-    B64.decode(str_at(&body, "/spec/content/envelope/signatures/0/publicKey")).unwrap()
+    B64.decode(str_at(
+        &body,
+        "/spec/content/envelope/signatures/0/publicKey",
+    ))
+    .unwrap()
 }
 
 /// Certificates (DER) of a trusted root's certificate authority.
@@ -135,7 +148,10 @@ pub fn pem(label: &str, der: &[u8], width: usize, eol: &str, trailing_newline: b
         .chunks(width.min(b64.len().max(1)))
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
-    let mut out = format!("-----BEGIN {label}-----{eol}{}{eol}-----END {label}-----", lines.join(eol));
+    let mut out = format!(
+        "-----BEGIN {label}-----{eol}{}{eol}-----END {label}-----",
+        lines.join(eol)
+    );
     if trailing_newline {
         out.push_str(eol);
     }
@@ -157,7 +173,10 @@ fn pem_blocks(text: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut blocks = Vec::new();
     let mut current: Option<(String, String)> = None;
     for line in text.lines().map(str::trim) {
-        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
+        if let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        {
             current = Some((label.to_owned(), String::new()));
         } else if line.starts_with("-----END ") {
             let (label, b64) = current.take().unwrap();
@@ -195,7 +214,12 @@ pub fn sloppy(text: &[u8]) -> Vec<u8> {
 
 /// DSSE v1 PAE (DSSE protocol.md), computed here independently of the crate.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    let mut out = format!(
+        "DSSEv1 {} {payload_type} {} ",
+        payload_type.len(),
+        payload.len()
+    )
+    .into_bytes();
     out.extend_from_slice(payload);
     out
 }
@@ -214,8 +238,12 @@ pub fn hashedrekord(alg: &str, digest_hex: &str, signature: &[u8], pem: &[u8]) -
 }
 
 pub fn envelope(payload_type: &str, payload: &[u8], sigs: &[Vec<u8>]) -> String {
-    let signatures: Vec<Value> = sigs.iter().map(|s| json!({"keyid": "", "sig": B64.encode(s)})).collect();
-    json!({"payload": B64.encode(payload), "payloadType": payload_type, "signatures": signatures}).to_string()
+    let signatures: Vec<Value> = sigs
+        .iter()
+        .map(|s| json!({"keyid": "", "sig": B64.encode(s)}))
+        .collect();
+    json!({"payload": B64.encode(payload), "payloadType": payload_type, "signatures": signatures})
+        .to_string()
 }
 
 pub fn dsse_entry(envelope: &str, verifiers: &[Vec<u8>]) -> Value {
@@ -255,7 +283,11 @@ pub fn with(v: &Value, pointer: &str, new: Value) -> Value {
 /// `v` without member `key` of the object at `parent`.
 pub fn without(v: &Value, parent: &str, key: &str) -> Value {
     let mut v = v.clone();
-    v.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
+    v.pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove(key);
     v
 }
 
@@ -366,7 +398,9 @@ pub struct TestCa {
 fn params(common_name: &str, is_ca: bool) -> rcgen::CertificateParams {
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, common_name);
     params.is_ca = if is_ca {
         rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
     } else {
@@ -385,7 +419,9 @@ impl TestCa {
     /// A certificate issued by `issuer`, a CA or not.
     pub fn issued(name: &str, issuer: &TestCa, is_ca: bool) -> Self {
         let key = rcgen::KeyPair::generate().unwrap();
-        let cert = params(name, is_ca).signed_by(&key, &issuer.cert, &issuer.key).unwrap();
+        let cert = params(name, is_ca)
+            .signed_by(&key, &issuer.cert, &issuer.key)
+            .unwrap();
         Self { cert, key }
     }
 
@@ -400,9 +436,15 @@ impl TestCa {
         p.subject_alt_names = emails
             .iter()
             .map(|e| rcgen::SanType::Rfc822Name((*e).try_into().unwrap()))
-            .chain(uris.iter().map(|u| rcgen::SanType::URI((*u).try_into().unwrap())))
+            .chain(
+                uris.iter()
+                    .map(|u| rcgen::SanType::URI((*u).try_into().unwrap())),
+            )
             .collect();
         let cert = p.signed_by(&key, &self.cert, &self.key).unwrap();
-        (cert.der().to_vec(), TestKey::from_p256_pkcs8(&key.serialize_der()))
+        (
+            cert.der().to_vec(),
+            TestKey::from_p256_pkcs8(&key.serialize_der()),
+        )
     }
 }
