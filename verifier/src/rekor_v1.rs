@@ -45,14 +45,6 @@ pub enum EntryCheckError {
         /// Field name.
         field: &'static str,
     },
-    /// The inclusion proof's index differs from the entry's index (single-shard log).
-    #[error("inclusion proof index {proof} differs from entry index {entry}")]
-    IndexMismatch {
-        /// inclusionProof.logIndex.
-        proof: u64,
-        /// logIndex.
-        entry: u64,
-    },
     /// The Merkle inclusion proof does not lead to the root.
     #[error("inclusion proof does not verify: {0}")]
     Inclusion(#[from] proof::ProofError),
@@ -170,13 +162,9 @@ fn check_set(entry: &LogEntryAnon, key: &EcdsaP256Verifier) -> Result<(), EntryC
 
 /// RFC 9162 §2.1.3.2 inclusion proof (PROTOCOL.md §9.1). Returns (root, size).
 fn check_inclusion(entry: &LogEntryAnon, leaf: &Hash) -> Result<(Hash, u64), EntryCheckError> {
+    // The proof uses the tree-local index; `logIndex` is global and bound by the SET
+    // (they differ on sharded logs, PROTOCOL.md §4.2).
     let p = &entry.verification.inclusion_proof;
-    if p.log_index != entry.log_index {
-        return Err(EntryCheckError::IndexMismatch {
-            proof: p.log_index,
-            entry: entry.log_index,
-        });
-    }
     let root =
         Hash::from_hex(&p.root_hash).ok_or(EntryCheckError::ProofEncoding { field: "rootHash" })?;
     let hashes = p

@@ -152,12 +152,10 @@ pub enum PkiError {
     #[error("a PUBLIC KEY must be the only PEM block")]
     PublicKeyNotAlone,
     /// More certificates than allowed.
-    #[error("certificate chain has {got} certificates, at most {limit} are allowed")]
+    #[error("certificate chain has more than {limit} certificates")]
     TooManyCertificates {
         /// The limit.
         limit: usize,
-        /// How many were submitted.
-        got: usize,
     },
     /// A certificate that is not valid X.509 DER (RFC 5280 §4.1).
     #[error("certificate {index} is not a valid X.509 certificate: {source}")]
@@ -178,6 +176,12 @@ pub enum PkiError {
     /// A key algorithm other than EC, RSA or Ed25519.
     #[error("unsupported public key algorithm {oid}")]
     UnsupportedKeyAlgorithm {
+        /// The SPKI algorithm OID.
+        oid: spki::ObjectIdentifier,
+    },
+    /// Algorithm parameters that RFC 5480 / RFC 8017 / RFC 8410 do not allow for the key.
+    #[error("invalid parameters for public key algorithm {oid}")]
+    InvalidKeyParameters {
         /// The SPKI algorithm OID.
         oid: spki::ObjectIdentifier,
     },

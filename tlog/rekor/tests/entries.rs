@@ -4,8 +4,9 @@
 //! every rejection is a table row asserting its error variant.
 
 // Helpers outside #[test] fns are not covered by clippy.toml's allow-unwrap-in-tests;
-// in test helpers a panic is a test failure, which is what we want.
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+// in test helpers a panic is a test failure, which is what we want. The helpers are shared
+// by tests/entries.rs and tests/entry_rejections.rs, each of which uses only some of them.
+#[allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 mod support;
 
 use base64::engine::general_purpose::STANDARD as B64;

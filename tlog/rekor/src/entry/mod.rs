@@ -8,11 +8,13 @@
 //! and passed through RFC 8785 JSON canonicalisation — its RFC 6962 leaf hash, and the
 //! search-index keys Rekor's `IndexKeys()` derives.
 //!
-//! Supported kinds: [`hashedrekord` 0.0.1](hashedrekord) and [`dsse` 0.0.1](dsse).
+//! Supported kinds: `hashedrekord` 0.0.1 and `dsse` 0.0.1 ([`EntryKind`]).
 
 mod dsse;
 mod hashedrekord;
 mod json;
+
+pub use json::{FieldPath, JsonType};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -108,98 +110,9 @@ pub struct CanonicalEntry {
     pub index_keys: Vec<String>,
 }
 
-/// A JSON value type, for [`EntryError::WrongType`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum JsonType {
-    /// A JSON object.
-    Object,
-    /// A JSON array.
-    Array,
-    /// A JSON string.
-    String,
-}
-
-impl std::fmt::Display for JsonType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Object => "an object",
-            Self::Array => "an array",
-            Self::String => "a string",
-        })
-    }
-}
-
-/// The location of a field in a proposed entry, e.g. `spec.signature.content` or
-/// `spec.proposedContent.verifiers[2]`. Fields inside the DSSE envelope (a JSON string)
-/// are named below `spec.proposedContent.envelope`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FieldPath {
-    base: &'static str,
-    index: Option<usize>,
-    leaf: Option<&'static str>,
-}
-
-impl FieldPath {
-    /// The document root.
-    pub const ROOT: FieldPath = FieldPath::new("");
-
-    /// A dotted path.
-    #[must_use]
-    pub const fn new(base: &'static str) -> Self {
-        Self {
-            base,
-            index: None,
-            leaf: None,
-        }
-    }
-
-    /// Element `index` of the array at this path.
-    #[must_use]
-    pub const fn at(self, index: usize) -> Self {
-        Self {
-            index: Some(index),
-            ..self
-        }
-    }
-
-    /// Member `leaf` of the array element at this path.
-    #[must_use]
-    pub const fn then(self, leaf: &'static str) -> Self {
-        Self {
-            leaf: Some(leaf),
-            ..self
-        }
-    }
-
-    fn child(self, name: &str) -> String {
-        if self == Self::ROOT {
-            name.to_owned()
-        } else {
-            format!("{self}.{name}")
-        }
-    }
-}
-
-impl std::fmt::Display for FieldPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.base.is_empty() {
-            "proposed entry"
-        } else {
-            self.base
-        })?;
-        if let Some(i) = self.index {
-            write!(f, "[{i}]")?;
-        }
-        if let Some(leaf) = self.leaf {
-            write!(f, ".{leaf}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Why a proposed entry (or a stored body) was rejected. The `Display` texts are shown to
-/// API clients in the 400 message; [`EntryError::BodyTooLarge`] maps to 413.
+/// Why a proposed entry (or a stored body) was rejected. The `Display` texts are written for
+/// API clients: every variant is a client error (HTTP 400) except
+/// [`EntryError::BodyTooLarge`] (413) and [`EntryError::Serialize`] (500, a bug).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EntryError {

@@ -44,10 +44,7 @@ pub(crate) fn decode_blocks(input: &[u8], max_blocks: usize) -> Result<Vec<Block
             Some(s) if line.starts_with(END) => {
                 let index = blocks.len();
                 if index >= max_blocks {
-                    return Err(PkiError::TooManyCertificates {
-                        limit: max_blocks,
-                        got: index + 1,
-                    });
+                    return Err(PkiError::TooManyCertificates { limit: max_blocks });
                 }
                 blocks.push(decode_block(&text[s..line_start + line.len()], index)?);
                 start = None;

@@ -50,6 +50,14 @@ impl Curve {
         }
     }
 
+    fn key_type(self) -> KeyType {
+        match self {
+            Self::P256 => KeyType::EcdsaP256,
+            Self::P384 => KeyType::EcdsaP384,
+            Self::P521 => KeyType::EcdsaP521,
+        }
+    }
+
     /// Length of an uncompressed SEC 1 point (0x04 || X || Y).
     fn point_len(self) -> usize {
         match self {
@@ -82,15 +90,7 @@ pub(crate) enum KeyMaterial {
 impl KeyMaterial {
     pub(crate) fn key_type(&self) -> KeyType {
         match self {
-            Self::Ecdsa {
-                curve: Curve::P256, ..
-            } => KeyType::EcdsaP256,
-            Self::Ecdsa {
-                curve: Curve::P384, ..
-            } => KeyType::EcdsaP384,
-            Self::Ecdsa {
-                curve: Curve::P521, ..
-            } => KeyType::EcdsaP521,
+            Self::Ecdsa { curve, .. } => curve.key_type(),
             Self::Rsa { bits, .. } => KeyType::Rsa { bits: *bits },
             Self::Ed25519 { .. } => KeyType::Ed25519,
         }
@@ -123,40 +123,34 @@ fn parse_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<KeyMaterial, PkiError>
     let params = spki.algorithm.parameters.as_ref();
     let bits = spki.subject_public_key.as_bytes();
     let key = if oid == EC_PUBLIC_KEY {
+        // RFC 5480 §2.1.1: namedCurve parameters (implicit/specified curves are not allowed).
         let curve_oid: ObjectIdentifier = params
             .and_then(|p| p.decode_as().ok())
-            .ok_or(PkiError::UnsupportedKeyAlgorithm { oid })?;
+            .ok_or(PkiError::InvalidKeyParameters { oid })?;
         let curve = match curve_oid {
             c if c == SECP256R1 => Curve::P256,
             c if c == SECP384R1 => Curve::P384,
             c if c == SECP521R1 => Curve::P521,
             other => return Err(PkiError::UnsupportedCurve { oid: other }),
         };
-        let key_type = KeyMaterial::Ecdsa {
-            curve,
-            point: Vec::new(),
-        }
-        .key_type();
         // Only uncompressed points, as Go's `elliptic.Unmarshal` (SEC 1 §2.3.3).
         let point = bits
             .filter(|p| p.len() == curve.point_len() && p.first() == Some(&0x04))
-            .ok_or(PkiError::InvalidKey { key_type })?;
+            .ok_or(PkiError::InvalidKey {
+                key_type: curve.key_type(),
+            })?;
         KeyMaterial::Ecdsa {
             curve,
             point: point.to_vec(),
         }
     } else if oid == RSA_ENCRYPTION {
         // RFC 8017 Appendix A.1: parameters MUST be NULL (Go rejects their absence).
-        let invalid = PkiError::InvalidKey {
-            key_type: KeyType::Rsa { bits: 0 },
-        };
         if params != Some(&Any::null()) {
-            return Err(invalid);
+            return Err(PkiError::InvalidKeyParameters { oid });
         }
-        let pkcs1 = bits.ok_or(invalid)?;
-        let bits = rsa_modulus_bits(pkcs1).ok_or(PkiError::InvalidKey {
-            key_type: KeyType::Rsa { bits: 0 },
-        })?;
+        let pkcs1 = bits.unwrap_or_default();
+        let bits =
+            rsa_modulus_bits(pkcs1).map_err(|source| PkiError::MalformedPublicKey { source })?;
         if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
             return Err(PkiError::RsaKeySize { bits });
         }
@@ -166,11 +160,12 @@ fn parse_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<KeyMaterial, PkiError>
         }
     } else if oid == ED25519 {
         // RFC 8410 §3: parameters MUST be absent.
-        let key =
-            bits.filter(|k| k.len() == 32 && params.is_none())
-                .ok_or(PkiError::InvalidKey {
-                    key_type: KeyType::Ed25519,
-                })?;
+        if params.is_some() {
+            return Err(PkiError::InvalidKeyParameters { oid });
+        }
+        let key = bits.filter(|k| k.len() == 32).ok_or(PkiError::InvalidKey {
+            key_type: KeyType::Ed25519,
+        })?;
         KeyMaterial::Ed25519 { key: key.to_vec() }
     } else {
         return Err(PkiError::UnsupportedKeyAlgorithm { oid });
@@ -198,18 +193,19 @@ fn ecdsa_probe(curve: Curve) -> &'static dyn VerificationAlgorithm {
 }
 
 /// Bit length of the modulus of a PKCS#1 RSAPublicKey (RFC 8017 Appendix A.1.1).
-fn rsa_modulus_bits(pkcs1: &[u8]) -> Option<usize> {
-    let mut reader = SliceReader::new(pkcs1).ok()?;
-    let n_bytes = reader
-        .sequence(|r| {
-            let n = UintRef::decode(r)?;
-            let _e = UintRef::decode(r)?;
-            Ok(n.as_bytes().to_vec())
-        })
-        .ok()?;
-    reader.finish(()).ok()?;
-    let first = *n_bytes.first()?;
-    Some(n_bytes.len() * 8 - first.leading_zeros() as usize)
+fn rsa_modulus_bits(pkcs1: &[u8]) -> Result<usize, x509_cert::der::Error> {
+    let mut reader = SliceReader::new(pkcs1)?;
+    let modulus = reader.sequence(|r| {
+        let n = UintRef::decode(r)?;
+        let _e = UintRef::decode(r)?;
+        Ok(n.as_bytes().to_vec())
+    })?;
+    reader.finish(())?;
+    // `UintRef` strips the sign byte, so the first byte is the most significant non-zero one.
+    Ok(match modulus.first() {
+        Some(first) => modulus.len() * 8 - first.leading_zeros() as usize,
+        None => 0,
+    })
 }
 
 /// Go `x509.MarshalPKIXPublicKey` of a parsed key.

@@ -388,6 +388,38 @@ impl TestKey {
     }
 }
 
+/// A PEM SubjectPublicKeyInfo built field by field (for malformed-key cases).
+pub fn spki_pem(oid: &str, parameters: Option<spki::der::Any>, key: &[u8]) -> String {
+    use spki::der::Encode as _;
+    let spki = spki::SubjectPublicKeyInfoOwned {
+        algorithm: spki::AlgorithmIdentifierOwned {
+            oid: spki::ObjectIdentifier::new(oid).unwrap(),
+            parameters,
+        },
+        subject_public_key: spki::der::asn1::BitString::from_bytes(key).unwrap(),
+    };
+    pem64("PUBLIC KEY", &spki.to_der().unwrap())
+}
+
+/// The subjectPublicKey bits of a DER SubjectPublicKeyInfo.
+pub fn spki_key_bits(der: &[u8]) -> Vec<u8> {
+    use spki::der::Decode as _;
+    let spki = spki::SubjectPublicKeyInfoOwned::from_der(der).unwrap();
+    spki.subject_public_key.raw_bytes().to_vec()
+}
+
+/// A PKCS#1 RSAPublicKey with a 1024-bit modulus and e = 65537 (RFC 8017 A.1.1).
+pub fn rsa_1024_pkcs1() -> Vec<u8> {
+    let mut n = vec![0x00, 0x80];
+    n.extend(std::iter::repeat_n(0x01, 127));
+    let mut body = vec![0x02, 0x81, 0x81];
+    body.extend(n);
+    body.extend([0x02, 0x03, 0x01, 0x00, 0x01]);
+    let mut out = vec![0x30, 0x81, u8::try_from(body.len()).unwrap()];
+    out.extend(body);
+    out
+}
+
 // ----- certificates -----
 
 pub struct TestCa {
