@@ -12,15 +12,7 @@ use signet_verifier::rekor_v1::{verify_log_entry, EntryCheckError};
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn vectors() -> PathBuf {
-    let dir = std::env::var_os("SIGNET_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
-    assert!(
-        dir.is_dir(),
-        "public test vectors missing at {}",
-        dir.display()
-    );
-    dir
+    signet_testdata::vectors_dir()
 }
 
 fn json(path: PathBuf) -> serde_json::Value {

@@ -47,15 +47,7 @@ const RFC6962_LEAVES: [&str; 8] = [
 ];
 
 fn vectors_dir() -> PathBuf {
-    let dir = std::env::var_os("SIGNET_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
-    assert!(
-        dir.join("merkle").is_dir(),
-        "Merkle test vectors not found at {} (set SIGNET_VECTORS to the shared vectors folder)",
-        dir.display()
-    );
-    dir.join("merkle")
+    signet_testdata::vectors_dir().join("merkle")
 }
 
 /// Every `*.json` under `dir`, recursively, sorted for stable output.

@@ -14,16 +14,7 @@ use signet_rekor::set::{set_payload, sign_set, verify_set, SetError};
 use signet_tlog_core::keys::{EcdsaP256Signer, EcdsaP256Verifier};
 
 fn vectors_dir() -> PathBuf {
-    let dir = match std::env::var_os("SIGNET_VECTORS") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
-    };
-    assert!(
-        dir.is_dir(),
-        "public test vectors not found at {} (set SIGNET_VECTORS to the shared/vectors folder)",
-        dir.display()
-    );
-    dir
+    signet_testdata::vectors_dir()
 }
 
 fn read_json(rel: &str) -> serde_json::Value {

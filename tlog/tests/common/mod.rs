@@ -1,7 +1,7 @@
 //! Test harness: a real log server on 127.0.0.1 over real SQLite or PostgreSQL.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::net::SocketAddr;
 
 use base64::Engine as _;
 use signet_tlog::{http::HttpLimits, storage::Storage, IfMissing, Log, LogConfig};
@@ -193,11 +193,4 @@ pub fn random_artefact() -> Vec<u8> {
     let mut b = vec![0u8; 48];
     aws_lc_rs::rand::fill(&mut b).expect("rng");
     b
-}
-
-pub fn vectors_dir() -> PathBuf {
-    match std::env::var_os("SIGNET_VECTORS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"),
-    }
 }

@@ -15,16 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 /// `$SIGNET_VECTORS`, else `<workspace root>/../shared/vectors`; missing is a failure.
 pub fn vectors_dir() -> PathBuf {
-    let dir = match std::env::var_os("SIGNET_VECTORS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
-    };
-    assert!(
-        dir.is_dir(),
-        "public test vectors not found at {} (set SIGNET_VECTORS to the shared/vectors folder)",
-        dir.display()
-    );
-    dir
+    signet_testdata::vectors_dir()
 }
 
 pub fn read_json(rel: &str) -> Value {
