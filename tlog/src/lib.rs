@@ -11,6 +11,7 @@
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod nodes;
 mod sequencer;
 pub mod state;
 pub mod storage;

@@ -19,7 +19,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     error::LogError,
-    sequencer::{Sequenced, Sequencer, Submission},
+    nodes::NodeCache,
+    sequencer::{RecentLeaves, Sequenced, Sequencer, Submission},
     state::{self, Head},
     storage::{LogMeta, Storage, StoredCheckpoint, StoredEntry},
 };
@@ -41,6 +42,9 @@ pub struct LogConfig {
     pub queue_capacity: usize,
     /// Size limits on proposed entries.
     pub entry_limits: EntryLimits,
+    /// Most upper Merkle nodes kept in memory for proofs (~100 bytes each). Default 2^19
+    /// (covers every such node of a log of 8 million entries).
+    pub node_cache_capacity: usize,
 }
 
 impl Default for LogConfig {
@@ -50,6 +54,7 @@ impl Default for LogConfig {
             max_batch: 512,
             queue_capacity: 16384,
             entry_limits: EntryLimits::default(),
+            node_cache_capacity: 1 << 19,
         }
     }
 }
@@ -113,6 +118,7 @@ struct Inner {
     head: Arc<RwLock<Arc<Head>>>,
     tx: mpsc::Sender<Submission>,
     limits: EntryLimits,
+    cache: Arc<NodeCache>,
 }
 
 impl Log {
@@ -144,6 +150,7 @@ impl Log {
         let head = Arc::new(RwLock::new(Arc::new(head)));
         let signer = Arc::new(signer);
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let cache = Arc::new(NodeCache::new(config.node_cache_capacity));
         let sequencer = Sequencer {
             storage: storage.clone(),
             signer: signer.clone(),
@@ -153,6 +160,8 @@ impl Log {
             max_batch: config.max_batch.max(1),
             last_time: 0,
             needs_resync: false,
+            cache: cache.clone(),
+            recent: RecentLeaves::new(config.queue_capacity.max(1), config.max_batch.max(1)),
         };
         tokio::spawn(sequencer.run(rx));
         Ok(Self {
@@ -164,6 +173,7 @@ impl Log {
                 head,
                 tx,
                 limits: config.entry_limits.clone(),
+                cache,
             }),
         })
     }
@@ -210,6 +220,14 @@ impl Log {
 
     async fn append_canonical(&self, entry: CanonicalEntry) -> Result<AppendOutcome, LogError> {
         let leaf_hash = entry.leaf_hash;
+        // Duplicates already in storage are answered here, off the sequencer's path
+        // (the sequencer catches the rest from memory: see `RecentLeaves`).
+        if let Some(existing) = self.inner.storage.entry_by_leaf(&leaf_hash).await? {
+            return Ok(AppendOutcome::Duplicate {
+                index: existing.index,
+                leaf_hash,
+            });
+        }
         // The sequencer takes the body into storage; keep a copy for the response.
         let body = entry.body.clone();
         let (reply, rx) = oneshot::channel();
@@ -367,7 +385,11 @@ impl Log {
         if last != head.size {
             ids.extend_from_slice(root_plan.node_ids());
         }
-        let nodes = self.inner.storage.nodes(&ids).await?;
+        let nodes = self
+            .inner
+            .cache
+            .get(&self.inner.storage, head.size, &ids)
+            .await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
         let root = if last == head.size {
             head.root
@@ -492,7 +514,11 @@ impl Log {
 
     async fn prove(&self, entry: StoredEntry, head: Arc<Head>) -> Result<ProvenEntry, LogError> {
         let plan = proof::inclusion_plan(entry.index, head.size)?;
-        let nodes = self.inner.storage.nodes(plan.node_ids()).await?;
+        let nodes = self
+            .inner
+            .cache
+            .get(&self.inner.storage, head.size, plan.node_ids())
+            .await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
         let set = self.sign_set(&entry)?;
         Ok(ProvenEntry {

@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     error::LogError,
+    nodes::NodeCache,
     state::{self, Head},
     storage::{Batch, LogMeta, NewEntry, Storage, StoredCheckpoint},
 };
@@ -69,6 +70,51 @@ pub(crate) struct Sequencer {
     /// Set when a commit failed: storage may or may not hold the batch, so the
     /// in-memory range must be reloaded before the next batch.
     pub(crate) needs_resync: bool,
+    /// Proof-read cache; fed with every committed node.
+    pub(crate) cache: Arc<NodeCache>,
+    /// Leaves committed most recently (see [`RecentLeaves`]).
+    pub(crate) recent: RecentLeaves,
+}
+
+/// The leaf hashes of the most recently committed entries, and their indexes.
+///
+/// Duplicate detection is split so that no storage read sits on the sequencer's path:
+/// `Log::append` looks the leaf up in storage *before* queueing. An identical entry can
+/// only be committed after that lookup if it was ahead in the queue or in a batch being
+/// committed, i.e. among the last `queue_capacity + 2 * max_batch` commits. This window
+/// is at least that large, so the sequencer catches every such race from memory; the
+/// `UNIQUE(leaf_hash)` constraint stays as the last guard (a violation fails the batch
+/// with nothing written).
+#[derive(Debug)]
+pub(crate) struct RecentLeaves {
+    index: HashMap<Hash, u64>,
+    order: std::collections::VecDeque<Hash>,
+    capacity: usize,
+}
+
+impl RecentLeaves {
+    pub(crate) fn new(queue_capacity: usize, max_batch: usize) -> Self {
+        let capacity = queue_capacity + 4 * max_batch;
+        Self {
+            index: HashMap::with_capacity(capacity),
+            order: std::collections::VecDeque::with_capacity(capacity),
+            capacity,
+        }
+    }
+
+    fn get(&self, leaf: &Hash) -> Option<u64> {
+        self.index.get(leaf).copied()
+    }
+
+    fn insert(&mut self, leaf: Hash, index: u64) {
+        if self.order.len() == self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.index.remove(&old);
+            }
+        }
+        self.order.push_back(leaf);
+        self.index.insert(leaf, index);
+    }
 }
 
 impl Sequencer {
@@ -100,17 +146,7 @@ impl Sequencer {
                 }
             }
         }
-        let leaves: Vec<Hash> = subs.iter().map(|s| s.entry.leaf_hash).collect();
-        let existing = match self.storage.find_leaves(&leaves).await {
-            Ok(m) => m,
-            Err(e) => {
-                let reason = e.to_string();
-                fail_all(subs, |_| LogError::WriteFailed {
-                    reason: reason.clone(),
-                });
-                return;
-            }
-        };
+        let started = std::time::Instant::now();
         let now = unix_now().max(self.last_time);
         let mut range = self.range.clone();
         let mut nodes: HashMap<NodeId, Hash> = CompactRange::frontier_ids(range.size())
@@ -124,29 +160,30 @@ impl Sequencer {
         let mut replies = Vec::with_capacity(subs.len());
         for sub in subs {
             let leaf = sub.entry.leaf_hash;
-            let outcome = if let Some(&index) = existing.get(&leaf).or(in_batch.get(&leaf)) {
-                Outcome::Duplicate(index)
-            } else {
-                let index = range.size();
-                range.append(leaf, &mut |id, h| {
-                    nodes.insert(id, h);
-                    if id.level > 0 {
-                        new_nodes.push((id, h));
-                    }
-                });
-                in_batch.insert(leaf, index);
-                let CanonicalEntry {
-                    body, index_keys, ..
-                } = sub.entry;
-                new_entries.push(NewEntry {
-                    index,
-                    leaf_hash: leaf,
-                    body,
-                    integrated_time: now,
-                    index_keys,
-                });
-                Outcome::New(index)
-            };
+            let outcome =
+                if let Some(index) = self.recent.get(&leaf).or(in_batch.get(&leaf).copied()) {
+                    Outcome::Duplicate(index)
+                } else {
+                    let index = range.size();
+                    range.append(leaf, &mut |id, h| {
+                        nodes.insert(id, h);
+                        if id.level > 0 {
+                            new_nodes.push((id, h));
+                        }
+                    });
+                    in_batch.insert(leaf, index);
+                    let CanonicalEntry {
+                        body, index_keys, ..
+                    } = sub.entry;
+                    new_entries.push(NewEntry {
+                        index,
+                        leaf_hash: leaf,
+                        body,
+                        integrated_time: now,
+                        index_keys,
+                    });
+                    Outcome::New(index)
+                };
             outcomes.push(outcome);
             replies.push(sub.reply);
         }
@@ -182,7 +219,16 @@ impl Sequencer {
             nodes: &new_nodes,
             checkpoint: &stored,
         };
-        if let Err(e) = self.storage.commit_batch(&batch).await {
+        let integrated = started.elapsed();
+        let commit = self.storage.commit_batch(&batch).await;
+        tracing::debug!(
+            entries = new_entries.len(),
+            nodes = new_nodes.len(),
+            integrate_us = integrated.as_micros() as u64,
+            commit_us = (started.elapsed() - integrated).as_micros() as u64,
+            "batch"
+        );
+        if let Err(e) = commit {
             tracing::error!(error = %e, entries = new_entries.len(), "batch commit failed");
             self.needs_resync = true;
             let reason = e.to_string();
@@ -192,6 +238,10 @@ impl Sequencer {
                 })
             });
             return;
+        }
+        self.cache.insert_committed(&new_nodes);
+        for e in &new_entries {
+            self.recent.insert(e.leaf_hash, e.index);
         }
         self.range = range;
         self.last_time = now;

@@ -682,6 +682,61 @@ async fn restart_keeps_everything(backend: Backend) {
     assert!(err.to_string().contains("does not verify"), "{err}");
 }
 
+async fn concurrent_duplicates_get_one_index(backend: Backend) {
+    let s = Server::start(&backend).await;
+    let client = reqwest::Client::new();
+    let signer = Signer::new();
+    // Several distinct entries, each submitted 12 times at once: the copies race past the
+    // storage lookup and must be caught by the sequencer (same batch or a later one).
+    let entries: Vec<serde_json::Value> = (0..8)
+        .map(|_| signer.hashedrekord(&random_artefact()).0)
+        .collect();
+    let mut tasks = Vec::new();
+    for entry in &entries {
+        for _ in 0..12 {
+            let (client, url, entry) =
+                (client.clone(), s.url("/api/v1/log/entries"), entry.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = client.post(&url).json(&entry).send().await.expect("post");
+                let status = r.status();
+                let location = r
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().expect("ascii").to_owned());
+                (entry, status, location)
+            }));
+        }
+    }
+    let mut created = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    for t in tasks {
+        let (entry, status, location) = t.await.expect("task");
+        let key = entry.to_string();
+        match status {
+            StatusCode::CREATED => assert!(
+                created.insert(key, location).is_none(),
+                "two 201s for one entry"
+            ),
+            StatusCode::CONFLICT => conflicts.push((key, location)),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(
+        created.len(),
+        entries.len(),
+        "each entry created exactly once"
+    );
+    assert_eq!(conflicts.len(), entries.len() * 11);
+    for (key, location) in conflicts {
+        assert_eq!(
+            created[&key], location,
+            "409 points at the one created copy"
+        );
+    }
+    assert_eq!(log_info(&client, &s).await.tree_size, entries.len() as u64);
+    s.stop().await;
+}
+
 /// RFC 6962 §2.1 MTH, straight from the definition (reference for the test).
 fn mth(leaves: &[Hash]) -> Hash {
     match leaves.len() {
@@ -720,5 +775,6 @@ both_backends!(
     create_duplicate_and_reads,
     bad_input_is_rejected_and_nothing_written,
     concurrent_appends_all_prove,
+    concurrent_duplicates_get_one_index,
     restart_keeps_everything
 );

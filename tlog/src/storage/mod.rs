@@ -185,14 +185,6 @@ impl Storage {
         dispatch!(self, s => s.checkpoint_at(size).await)
     }
 
-    /// Which of `leaf_hashes` are already in the log, and at which index.
-    pub async fn find_leaves(
-        &self,
-        leaf_hashes: &[Hash],
-    ) -> Result<HashMap<Hash, u64>, StorageError> {
-        dispatch!(self, s => s.find_leaves(leaf_hashes).await)
-    }
-
     /// Writes a batch atomically and durably (see the module docs).
     pub async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
         dispatch!(self, s => s.commit_batch(batch).await)

@@ -73,23 +73,6 @@ impl PgStorage {
         row.map(|r| checkpoint_from_row(&r)).transpose()
     }
 
-    pub(super) async fn find_leaves(
-        &self,
-        leaves: &[Hash],
-    ) -> Result<HashMap<Hash, u64>, StorageError> {
-        let hashes: Vec<Vec<u8>> = leaves.iter().map(|h| h.as_bytes().to_vec()).collect();
-        let rows = sqlx::query("SELECT idx, leaf_hash FROM entries WHERE leaf_hash = ANY($1)")
-            .bind(hashes)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut found = HashMap::new();
-        for r in rows {
-            let h: Vec<u8> = r.try_get("leaf_hash")?;
-            found.insert(hash_from_db(&h)?, u64_from_db(r.try_get("idx")?, "index")?);
-        }
-        Ok(found)
-    }
-
     pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
         let idx: Vec<i64> = batch.entries.iter().map(|e| e.index as i64).collect();

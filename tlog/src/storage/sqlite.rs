@@ -97,30 +97,6 @@ impl SqliteStorage {
         row.map(|r| checkpoint_from_row(&r)).transpose()
     }
 
-    pub(super) async fn find_leaves(
-        &self,
-        leaves: &[Hash],
-    ) -> Result<HashMap<Hash, u64>, StorageError> {
-        let mut found = HashMap::new();
-        for chunk in leaves.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT idx, leaf_hash FROM entries WHERE leaf_hash IN (",
-            );
-            let mut sep = q.separated(", ");
-            for h in chunk {
-                sep.push_bind(h.as_bytes().to_vec());
-            }
-            q.push(")");
-            // Read on the writer connection: the sequencer must see its own last commit.
-            for r in q.build().fetch_all(&self.writer).await? {
-                let idx: i64 = r.try_get("idx")?;
-                let h: Vec<u8> = r.try_get("leaf_hash")?;
-                found.insert(hash_from_db(&h)?, u64_from_db(idx, "index")?);
-            }
-        }
-        Ok(found)
-    }
-
     pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
         let mut tx = self.writer.begin().await?;
         for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
