@@ -34,7 +34,7 @@ impl SqliteStorage {
             // Durability: a commit is on stable storage when COMMIT returns.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-16384"); // 16 MiB page cache per connection
+            .pragma("cache_size", "-16384"); // 16 MiB page cache for the writer
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -43,7 +43,9 @@ impl SqliteStorage {
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts.read_only(true))
+            // Readers touch few pages per proof (upper nodes come from the node cache):
+            // 4 MiB each keeps resident memory bounded.
+            .connect_with(opts.read_only(true).pragma("cache_size", "-4096"))
             .await?;
         Ok(Self { writer, readers })
     }
