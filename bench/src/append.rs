@@ -59,7 +59,8 @@ pub struct RunResult {
 }
 
 struct WorkerResult {
-    stats: Stats,
+    /// `None` for open-loop senders, which record into a shared `Stats`.
+    stats: Option<Stats>,
     last_done: Option<Instant>,
 }
 
@@ -72,7 +73,9 @@ async fn join_workers(
     let mut last_done: Option<Instant> = None;
     for h in handles {
         let w = h.await??;
-        stats.merge(&w.stats)?;
+        if let Some(s) = &w.stats {
+            stats.merge(s)?;
+        }
         last_done = last_done.max(w.last_done);
     }
     Ok(RunResult {
@@ -112,7 +115,13 @@ pub async fn run_closed(
                         break;
                     }
                     if let Some(n) = cfg.count {
-                        if claimed.fetch_add(1, Ordering::Relaxed) >= n {
+                        // Claim a slot only while fewer than `n` are claimed, so a
+                        // refused claim leaves the counter untouched.
+                        let claim =
+                            claimed.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                                (c < n).then_some(c + 1)
+                            });
+                        if claim.is_err() {
                             break;
                         }
                     }
@@ -123,14 +132,17 @@ pub async fn run_closed(
                     if outcome == Outcome::Ok {
                         ok_total.fetch_add(1, Ordering::Relaxed);
                     } else if cfg.count.is_some() {
-                        claimed.fetch_sub(1, Ordering::Relaxed);
+                        claimed.fetch_sub(1, Ordering::AcqRel);
                     }
                     if window.measured(started) {
                         stats.record(outcome, done - started);
                         last_done = Some(done);
                     }
                 }
-                Ok(WorkerResult { stats, last_done })
+                Ok(WorkerResult {
+                    stats: Some(stats),
+                    last_done,
+                })
             })
         })
         .collect();
@@ -154,12 +166,15 @@ pub async fn run_open(
     let deadline = window.measure_from + cfg.duration + cfg.drain_timeout;
     let (tx, rx) = mpsc::unbounded_channel::<Instant>();
     let rx = Arc::new(Mutex::new(rx));
+    // One shared `Stats` (a histogram is ~190 KB; thousands of senders each owning one
+    // would cost hundreds of MB). The lock is held only to record one sample.
+    let shared = Arc::new(std::sync::Mutex::new(Stats::new()?));
     let handles = (0..cfg.max_in_flight.max(1))
         .map(|_| {
             let (client, feed) = (Arc::clone(&client), Arc::clone(&feed));
             let (ok_total, rx) = (Arc::clone(&ok_total), Arc::clone(&rx));
+            let shared = Arc::clone(&shared);
             tokio::spawn(async move {
-                let mut stats = Stats::new()?;
                 let mut last_done = None;
                 loop {
                     let Some(scheduled) = rx.lock().await.recv().await else {
@@ -172,7 +187,7 @@ pub async fn run_open(
                     };
                     let Some(body) = body else {
                         if window.measured(scheduled) {
-                            stats.record_not_sent();
+                            lock(&shared).record_not_sent();
                         }
                         continue;
                     };
@@ -183,11 +198,15 @@ pub async fn run_open(
                     }
                     if window.measured(scheduled) {
                         // From the scheduled time, not the actual send (see module doc).
-                        stats.record(outcome, done.saturating_duration_since(scheduled));
+                        let latency = done.saturating_duration_since(scheduled);
+                        lock(&shared).record(outcome, latency);
                         last_done = Some(done);
                     }
                 }
-                Ok(WorkerResult { stats, last_done })
+                Ok(WorkerResult {
+                    stats: None,
+                    last_done,
+                })
             })
         })
         .collect();
@@ -201,5 +220,14 @@ pub async fn run_open(
         }
     }
     drop(tx);
-    join_workers(handles, &window, &ok_total).await
+    let mut result = join_workers(handles, &window, &ok_total).await?;
+    result.stats.merge(&lock(&shared))?;
+    Ok(result)
+}
+
+fn lock(stats: &std::sync::Mutex<Stats>) -> std::sync::MutexGuard<'_, Stats> {
+    // A panicking sender cannot leave `Stats` half-updated in a way that matters here.
+    stats
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -27,6 +27,72 @@ pub struct FeedConfig {
     pub threads: usize,
 }
 
+/// Closed loop with a duration: entries to pre-sign per second of run. An estimate of
+/// the fastest append rate expected on the benchmark machine; if the server is faster,
+/// the feed refills during the run and the report's `entries_signed_during_run` says so.
+pub const TIMED_PREFILL_PER_SECOND: u64 = 15_000;
+/// Bounds of the timed prefill (≈ 600 bytes per queued entry).
+pub const TIMED_PREFILL_RANGE: (u64, u64) = (50_000, 2_000_000);
+/// Prefill cap in count mode: the run is not a latency measurement, so signing may
+/// overlap it.
+pub const COUNT_PREFILL_CAP: u64 = 200_000;
+
+/// How many entries a run will consume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Demand {
+    /// Exactly this many (open loop: one entry per scheduled send).
+    Exact(u64),
+    /// About this many (closed loop with a count: the count plus retries).
+    Count(u64),
+    /// Unknown: a closed loop running for this long.
+    Timed(Duration),
+}
+
+/// Prefill and low-water mark for a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedPlan {
+    /// Entries to sign before timing starts (the high-water mark).
+    pub prefill: u64,
+    /// Refill threshold during the run.
+    pub low_water: u64,
+}
+
+impl FeedPlan {
+    /// Sizes the queue so that a run's measured window does no signing when the
+    /// prefill covers it: the low-water mark sits below what the run leaves over.
+    /// `prefill` overrides the computed size.
+    pub fn for_demand(demand: Demand, prefill: Option<u64>) -> Self {
+        match demand {
+            Demand::Exact(n) => {
+                let p = prefill.unwrap_or(n);
+                // Covered: never refill. Otherwise refill early enough to keep up.
+                let low = if p >= n { 0 } else { (p / 2).min(4096) };
+                Self {
+                    prefill: p,
+                    low_water: low,
+                }
+            }
+            Demand::Count(n) => {
+                let p = prefill.unwrap_or(n.min(COUNT_PREFILL_CAP));
+                Self {
+                    prefill: p,
+                    low_water: p / 2,
+                }
+            }
+            Demand::Timed(d) => {
+                let (lo, hi) = TIMED_PREFILL_RANGE;
+                let est = (d.as_secs_f64() * TIMED_PREFILL_PER_SECOND as f64) as u64;
+                let p = prefill.unwrap_or(est.clamp(lo, hi));
+                Self {
+                    prefill: p,
+                    low_water: (p / 2).min(4096),
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     generated: AtomicU64,
@@ -170,6 +236,40 @@ fn produce(
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn plans() {
+        let exact = FeedPlan::for_demand(Demand::Exact(12_000), None);
+        assert_eq!(
+            exact,
+            FeedPlan {
+                prefill: 12_000,
+                low_water: 0
+            }
+        );
+        let short = FeedPlan::for_demand(Demand::Exact(12_000), Some(1000));
+        assert_eq!(
+            short,
+            FeedPlan {
+                prefill: 1000,
+                low_water: 500
+            }
+        );
+        let count = FeedPlan::for_demand(Demand::Count(1_000_256), None);
+        assert_eq!(count.prefill, COUNT_PREFILL_CAP);
+        assert_eq!(count.low_water, COUNT_PREFILL_CAP / 2);
+        let small = FeedPlan::for_demand(Demand::Count(300), None);
+        assert_eq!(small.prefill, 300);
+        let timed = FeedPlan::for_demand(Demand::Timed(Duration::from_secs(65)), None);
+        assert_eq!(timed.prefill, 65 * TIMED_PREFILL_PER_SECOND);
+        assert!(timed.low_water <= 4096);
+        let tiny = FeedPlan::for_demand(Demand::Timed(Duration::from_secs(1)), None);
+        assert_eq!(tiny.prefill, TIMED_PREFILL_RANGE.0);
+        let huge = FeedPlan::for_demand(Demand::Timed(Duration::from_secs(100_000)), None);
+        assert_eq!(huge.prefill, TIMED_PREFILL_RANGE.1);
+        let forced = FeedPlan::for_demand(Demand::Timed(Duration::from_secs(60)), Some(7));
+        assert_eq!(forced.prefill, 7);
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn fills_to_high_water_then_pauses_and_yields_unique_entries() {

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::stats::{ErrorKind, Outcome};
@@ -180,8 +179,6 @@ struct ConsistencyMin<'a> {
     root_hash: &'a str,
     #[serde(borrow)]
     hashes: Vec<&'a str>,
-    #[serde(flatten)]
-    _rest: std::collections::HashMap<&'a str, IgnoredAny>,
 }
 
 /// True if `body` is a consistency proof `{"rootHash": hex, "hashes": [hex…]}`

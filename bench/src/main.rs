@@ -11,17 +11,13 @@ use clap::{Args, Parser, Subcommand};
 
 use signet_bench::append::{run_closed, run_open, ClosedLoop, OpenLoop, RunResult};
 use signet_bench::entries::KeyPool;
-use signet_bench::feed::{EntryFeed, FeedConfig};
+use signet_bench::feed::{Demand, EntryFeed, FeedConfig, FeedPlan};
 use signet_bench::http::LogClient;
+use signet_bench::procstat::cpu_seconds;
 use signet_bench::read::{run_read, ReadKind, ReadLoop};
 use signet_bench::report::{summary_table, Report, RunInfo};
 use signet_bench::schedule::OpenSchedule;
 use signet_bench::target::Target;
-
-/// Closed-loop prefill when only a duration is given (≈ 170 MB of queued entries).
-const DEFAULT_CLOSED_PREFILL: u64 = 300_000;
-/// Prefill cap in `--count` mode: generation overlaps the run there anyway.
-const COUNT_MODE_PREFILL_CAP: u64 = 200_000;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -47,6 +43,12 @@ struct Cli {
     /// Label carried into the report.
     #[arg(long, global = true)]
     label: Option<String>,
+    /// PID of the server, to report its CPU use over the measured window (Linux /proc).
+    #[arg(long, global = true)]
+    server_pid: Option<u32>,
+    /// Clock ticks per second for /proc CPU times (`getconf CLK_TCK`).
+    #[arg(long, global = true, default_value_t = 100)]
+    clk_tck: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -223,6 +225,51 @@ async fn async_main(cli: &Cli, client: Arc<LogClient>) -> anyhow::Result<ExitCod
     })
 }
 
+/// Server and client CPU use over the measured window, in cores.
+#[derive(Clone, Copy, Debug, Default)]
+struct CpuUse {
+    server: Option<f64>,
+    client: Option<f64>,
+}
+
+/// Runs `run`, sampling CPU times once `warmup` has passed and again at the end.
+async fn measure_cpu(
+    cli: &Cli,
+    warmup: Duration,
+    run: impl std::future::Future<Output = anyhow::Result<RunResult>>,
+) -> anyhow::Result<(RunResult, CpuUse)> {
+    let (pid, tck) = (cli.server_pid, cli.clk_tck);
+    let sample = move || {
+        (
+            pid.and_then(|p| cpu_seconds(Some(p), tck)),
+            cpu_seconds(None, tck),
+            Instant::now(),
+        )
+    };
+    let first = tokio::spawn(async move {
+        tokio::time::sleep(warmup).await;
+        sample()
+    });
+    let result = run.await?;
+    let end = sample();
+    let cpu = if first.is_finished() {
+        let (s0, c0, t0) = first.await?;
+        let wall = end.2.saturating_duration_since(t0).as_secs_f64();
+        let cores = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if wall > 0.0 => Some((b - a) / wall),
+            _ => None,
+        };
+        CpuUse {
+            server: cores(s0, end.0),
+            client: cores(c0, end.1),
+        }
+    } else {
+        first.abort();
+        CpuUse::default()
+    };
+    Ok((result, cpu))
+}
+
 /// Prints `ok` progress to stderr every 10 s until aborted.
 fn spawn_progress(ok: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -251,24 +298,15 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
         (None, None) => Some(Duration::from_secs(60)),
     };
     let concurrency = a.concurrency.unwrap_or(256);
-    let (prefill, low_water) = match (a.rate, a.count) {
-        (Some(rate), _) => {
-            let total =
-                OpenSchedule::new(rate)?.sends_before(warmup + duration.unwrap_or_default());
-            let p = a.prefill.unwrap_or(total + 1024);
-            (p, (p / 2).min(4096))
-        }
-        (None, Some(count)) => {
-            let p = a
-                .prefill
-                .unwrap_or((count + concurrency as u64).min(COUNT_MODE_PREFILL_CAP));
-            (p, p / 2)
-        }
-        (None, None) => {
-            let p = a.prefill.unwrap_or(DEFAULT_CLOSED_PREFILL);
-            (p, (p / 2).min(4096.max(4 * concurrency as u64)))
-        }
+    let demand = match (a.rate, a.count) {
+        (Some(rate), _) => Demand::Exact(
+            OpenSchedule::new(rate)?.sends_before(warmup + duration.unwrap_or_default()),
+        ),
+        (None, Some(count)) => Demand::Count(count + concurrency as u64),
+        (None, None) => Demand::Timed(warmup + duration.unwrap_or_default()),
     };
+    let plan = FeedPlan::for_demand(demand, a.prefill);
+    let (prefill, low_water) = (plan.prefill, plan.low_water);
     let gen_threads = a.gen_threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(usize::from)
@@ -302,7 +340,7 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
 
     let ok = Arc::new(AtomicU64::new(0));
     let progress = spawn_progress(Arc::clone(&ok));
-    let (info, result): (RunInfo, RunResult) = match a.rate {
+    let (info, (result, cpu)): (RunInfo, (RunResult, CpuUse)) = match a.rate {
         Some(rate) => {
             let cfg = OpenLoop {
                 rate,
@@ -318,10 +356,8 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
                 offered_rate_per_s: Some(rate),
                 warmup_s: a.warmup,
             };
-            (
-                info,
-                run_open(Arc::clone(&client), Arc::clone(&feed), cfg, ok).await?,
-            )
+            let run = run_open(Arc::clone(&client), Arc::clone(&feed), cfg, ok);
+            (info, measure_cpu(cli, warmup, run).await?)
         }
         None => {
             let cfg = ClosedLoop {
@@ -337,10 +373,8 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
                 offered_rate_per_s: None,
                 warmup_s: a.warmup,
             };
-            (
-                info,
-                run_closed(Arc::clone(&client), Arc::clone(&feed), cfg, ok).await?,
-            )
+            let run = run_closed(Arc::clone(&client), Arc::clone(&feed), cfg, ok);
+            (info, measure_cpu(cli, warmup, run).await?)
         }
     };
     progress.abort();
@@ -358,6 +392,8 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
     report.tree_size_before = Some(tree_size_before);
     report.tree_size_after = client.tree_size().await.ok();
     report.entries_signed_during_run = Some(signed_during);
+    report.server_cpu_cores = cpu.server;
+    report.client_cpu_cores = cpu.client;
     Ok(report)
 }
 
@@ -370,7 +406,7 @@ async fn read(cli: &Cli, r: &ReadArgs, client: Arc<LogClient>) -> anyhow::Result
         duration: secs(r.duration, "--duration")?,
         tree_size,
     };
-    let result = run_read(client, cfg).await?;
+    let (result, cpu) = measure_cpu(cli, cfg.warmup, run_read(client, cfg)).await?;
     let info = RunInfo {
         label: cli.label.clone(),
         workload: r.kind.workload().into(),
@@ -387,5 +423,7 @@ async fn read(cli: &Cli, r: &ReadArgs, client: Arc<LogClient>) -> anyhow::Result
     );
     report.tree_size_before = Some(tree_size);
     report.tree_size_after = Some(tree_size);
+    report.server_cpu_cores = cpu.server;
+    report.client_cpu_cores = cpu.client;
     Ok(report)
 }

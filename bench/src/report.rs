@@ -77,6 +77,11 @@ pub struct Report {
     /// Appends: entries signed while the measured window was running (0 = the prefill
     /// covered the whole run and the client did no signing while measuring).
     pub entries_signed_during_run: Option<u64>,
+    /// Server CPU over the measured window, in cores (CPU seconds / wall seconds);
+    /// needs `--server-pid`.
+    pub server_cpu_cores: Option<f64>,
+    /// This load generator's own CPU over the measured window, in cores.
+    pub client_cpu_cores: Option<f64>,
 }
 
 impl Report {
@@ -128,6 +133,8 @@ impl Report {
             tree_size_before: None,
             tree_size_after: None,
             entries_signed_during_run: None,
+            server_cpu_cores: None,
+            client_cpu_cores: None,
         }
     }
 
@@ -178,6 +185,14 @@ impl Report {
                 self.ok_including_warmup
             );
         }
+        if self.server_cpu_cores.is_some() || self.client_cpu_cores.is_some() {
+            let _ = writeln!(
+                s,
+                "  CPU (cores)     server {}  client {}",
+                fmt_cores(self.server_cpu_cores),
+                fmt_cores(self.client_cpu_cores)
+            );
+        }
         if let Some(n) = self.entries_signed_during_run {
             let _ = writeln!(s, "  signed in run   {n}");
         }
@@ -195,6 +210,10 @@ fn fmt_map(m: &BTreeMap<String, u64>) -> String {
         .join(", ")
 }
 
+fn fmt_cores(c: Option<f64>) -> String {
+    c.map_or_else(|| "-".to_owned(), |c| format!("{c:.2}"))
+}
+
 /// Formats microseconds as milliseconds with 2 decimals, or `-`.
 pub fn fmt_us(us: Option<u64>) -> String {
     match us {
@@ -207,8 +226,9 @@ pub fn fmt_us(us: Option<u64>) -> String {
 pub fn summary_table(reports: &[Report]) -> String {
     let header = [
         "label", "workload", "load", "ok/s", "p50", "p90", "p99", "p99.9", "max", "not ok",
+        "srv cpu", "cli cpu",
     ];
-    let rows: Vec<[String; 10]> = reports
+    let rows: Vec<[String; 12]> = reports
         .iter()
         .map(|r| {
             let load = match (r.info.concurrency, r.info.offered_rate_per_s) {
@@ -228,6 +248,8 @@ pub fn summary_table(reports: &[Report]) -> String {
                 fmt_us(l.p99_9),
                 fmt_us(l.max),
                 (r.sent - r.ok.min(r.sent)).to_string(),
+                fmt_cores(r.server_cpu_cores),
+                fmt_cores(r.client_cpu_cores),
             ]
         })
         .collect();
@@ -325,6 +347,15 @@ mod tests {
         let col = lines[0].find("workload").unwrap();
         assert_eq!(&lines[2][col..col + "append-closed".len()], "append-closed");
         assert!(lines[2].contains("250.0"));
-        assert!(lines[2].ends_with(" 2"), "{}", lines[2]);
+        fn tail(l: &str) -> Vec<&str> {
+            l.split_whitespace().rev().take(3).collect()
+        }
+        assert_eq!(tail(lines[2]), ["-", "-", "2"], "{}", lines[2]);
+        let mut c = sample();
+        c.server_cpu_cores = Some(1.234);
+        let t = summary_table(&[c]);
+        assert_eq!(tail(t.lines().nth(2).unwrap()), ["-", "1.23", "2"], "{t}");
+        let col = t.lines().next().unwrap().find("srv cpu").unwrap();
+        assert_eq!(&t.lines().nth(2).unwrap()[col..col + 4], "1.23");
     }
 }

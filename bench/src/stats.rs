@@ -1,6 +1,7 @@
 //! Per-task counters and latency histograms, merged at the end of a run.
 //!
-//! Each worker task owns one [`Stats`]; nothing is shared or locked on the hot path.
+//! Closed-loop and read workers each own one [`Stats`] (nothing locked on the hot path);
+//! the open loop's thousands of senders share one behind a mutex.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
