@@ -29,12 +29,18 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn spawn_serve(dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(["serve", "--data-dir"])
+/// `signet serve` on `dir` and `127.0.0.1:port`, with the embedded SQLite default.
+fn serve_command(dir: &Path, port: u16) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
+    cmd.args(["serve", "--data-dir"])
         .arg(dir)
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("SIGNET_DATABASE_URL")
+        .env_remove("SIGNET_DATABASE_URL");
+    cmd
+}
+
+fn spawn_serve(dir: &Path, port: u16) -> Child {
+    serve_command(dir, port)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -206,13 +212,7 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
 }
 
 fn run_to_exit(dir: &Path, port: u16) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(["serve", "--data-dir"])
-        .arg(dir)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("SIGNET_DATABASE_URL")
-        .output()
-        .expect("run");
+    let out = serve_command(dir, port).output().expect("run");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
