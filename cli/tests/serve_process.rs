@@ -88,14 +88,40 @@ fn proposal(signer: &EcdsaP256Signer, n: u64) -> serde_json::Value {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_under_load_loses_nothing_acknowledged() {
+/// A `signet serve` process on a fresh data directory, ready to answer.
+struct Running {
+    dir: tempfile::TempDir,
+    port: u16,
+    base: String,
+    client: reqwest::Client,
+    child: Child,
+}
+
+async fn start_fresh() -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let mut child = spawn_serve(dir.path(), port);
     wait_ready(&client, &base, &mut child).await;
+    Running {
+        dir,
+        port,
+        base,
+        client,
+        child,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_under_load_loses_nothing_acknowledged() {
+    let Running {
+        dir,
+        port,
+        base,
+        client,
+        mut child,
+    } = start_fresh().await;
     let key = log_key(dir.path());
 
     // 16 writers append until the server dies; every 201 is remembered.
@@ -221,12 +247,12 @@ fn run_to_exit(dir: &Path, port: u16) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_unsafe_state() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let mut child = spawn_serve(dir.path(), port);
-    wait_ready(&client, &base, &mut child).await;
+    let Running {
+        dir,
+        port,
+        mut child,
+        ..
+    } = start_fresh().await;
 
     // A second server on the same directory is refused while the first runs.
     let (ok, err) = run_to_exit(dir.path(), free_port());

@@ -37,7 +37,7 @@ use crate::{
 #[derive(Debug)]
 pub(crate) struct Submission {
     pub(crate) entry: CanonicalEntry,
-    pub(crate) reply: oneshot::Sender<Result<Sequenced, LogError>>,
+    pub(crate) reply: Reply,
 }
 
 /// Complete nodes a batch's inclusion proofs need: the old frontier plus every node
@@ -139,8 +139,10 @@ impl Sequencer {
                 Err(e) => {
                     tracing::error!(error = %e, "cannot reload tree state; refusing batch");
                     let reason = format!("cannot reload tree state: {e}");
-                    fail_all(subs, |_| LogError::WriteFailed {
-                        reason: reason.clone(),
+                    fail_all(subs.into_iter().map(|s| s.reply), || {
+                        LogError::WriteFailed {
+                            reason: reason.clone(),
+                        }
                     });
                     return;
                 }
@@ -205,7 +207,7 @@ impl Sequencer {
             Ok(n) => n,
             Err(e) => {
                 let msg = e.to_string();
-                send_all(replies, |_| Err(LogError::Signing(msg.clone())));
+                fail_all(replies, || LogError::Signing(msg.clone()));
                 return;
             }
         };
@@ -232,10 +234,8 @@ impl Sequencer {
             tracing::error!(error = %e, entries = new_entries.len(), "batch commit failed");
             self.needs_resync = true;
             let reason = e.to_string();
-            send_all(replies, |_| {
-                Err(LogError::WriteFailed {
-                    reason: reason.clone(),
-                })
+            fail_all(replies, || LogError::WriteFailed {
+                reason: reason.clone(),
             });
             return;
         }
@@ -275,19 +275,14 @@ enum Outcome {
     Duplicate(u64),
 }
 
-fn fail_all(subs: Vec<Submission>, err: impl Fn(&Submission) -> LogError) {
-    for s in subs {
-        let e = err(&s);
-        let _ = s.reply.send(Err(e));
-    }
-}
+/// Where the sequencer sends a submitter its answer.
+type Reply = oneshot::Sender<Result<Sequenced, LogError>>;
 
-fn send_all(
-    replies: Vec<oneshot::Sender<Result<Sequenced, LogError>>>,
-    f: impl Fn(usize) -> Result<Sequenced, LogError>,
-) {
-    for (i, r) in replies.into_iter().enumerate() {
-        let _ = r.send(f(i));
+/// Answers every submitter of a batch that was not written with the same error.
+fn fail_all(replies: impl IntoIterator<Item = Reply>, err: impl Fn() -> LogError) {
+    for r in replies {
+        // A submitter that went away needs no answer.
+        let _ = r.send(Err(err()));
     }
 }
 
