@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     error::LogError,
     nodes::NodeCache,
-    sequencer::{RecentLeaves, Sequenced, Sequencer, Submission},
+    sequencer::{Sequenced, Sequencer, Submission},
     state::{self, Head},
     storage::{LogMeta, Storage, StoredCheckpoint, StoredEntry},
 };
@@ -45,6 +45,9 @@ pub struct LogConfig {
     /// Most upper Merkle nodes kept in memory for proofs (~100 bytes each). Default 2^19
     /// (covers every such node of a log of 8 million entries).
     pub node_cache_capacity: usize,
+    /// Most 16-leaf blocks of leaf hashes kept in memory for proofs (~600 bytes each).
+    /// Default 2^16 (every leaf of a log of a million entries, ~40 MB).
+    pub leaf_block_cache_capacity: usize,
 }
 
 impl Default for LogConfig {
@@ -55,6 +58,7 @@ impl Default for LogConfig {
             queue_capacity: 16384,
             entry_limits: EntryLimits::default(),
             node_cache_capacity: 1 << 19,
+            leaf_block_cache_capacity: 1 << 16,
         }
     }
 }
@@ -150,7 +154,10 @@ impl Log {
         let head = Arc::new(RwLock::new(Arc::new(head)));
         let signer = Arc::new(signer);
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-        let cache = Arc::new(NodeCache::new(config.node_cache_capacity));
+        let cache = Arc::new(NodeCache::new(
+            config.node_cache_capacity,
+            config.leaf_block_cache_capacity,
+        ));
         let sequencer = Sequencer {
             storage: storage.clone(),
             signer: signer.clone(),
@@ -161,7 +168,7 @@ impl Log {
             last_time: 0,
             needs_resync: false,
             cache: cache.clone(),
-            recent: RecentLeaves::new(config.queue_capacity.max(1), config.max_batch.max(1)),
+            tail_block: None,
         };
         tokio::spawn(sequencer.run(rx));
         Ok(Self {
@@ -220,14 +227,7 @@ impl Log {
 
     async fn append_canonical(&self, entry: CanonicalEntry) -> Result<AppendOutcome, LogError> {
         let leaf_hash = entry.leaf_hash;
-        // Duplicates already in storage are answered here, off the sequencer's path
-        // (the sequencer catches the rest from memory: see `RecentLeaves`).
-        if let Some(existing) = self.inner.storage.entry_by_leaf(&leaf_hash).await? {
-            return Ok(AppendOutcome::Duplicate {
-                index: existing.index,
-                leaf_hash,
-            });
-        }
+        // Duplicates are found by the sequencer, one storage query per batch.
         // The sequencer takes the body into storage; keep a copy for the response.
         let body = entry.body.clone();
         let (reply, rx) = oneshot::channel();
@@ -245,6 +245,7 @@ impl Log {
                 integrated_time,
                 head,
                 nodes,
+                set,
             } => {
                 let proof = proof::inclusion_plan(index, head.size)?
                     .assemble(|id| nodes.get(&id).copied())?;
@@ -253,8 +254,8 @@ impl Log {
                     leaf_hash,
                     body,
                     integrated_time,
+                    set: Some(set.clone()),
                 };
-                let set = self.sign_set(&entry)?;
                 Ok(AppendOutcome::Created(ProvenEntry {
                     entry,
                     proof,
@@ -520,7 +521,10 @@ impl Log {
             .get(&self.inner.storage, head.size, plan.node_ids())
             .await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
-        let set = self.sign_set(&entry)?;
+        let set = match &entry.set {
+            Some(stored) => stored.clone(),
+            None => self.sign_set(&entry)?,
+        };
         Ok(ProvenEntry {
             entry,
             proof,

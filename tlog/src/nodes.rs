@@ -1,17 +1,22 @@
 //! Node reads for proofs: a bounded cache in front of storage.
 //!
-//! Complete Merkle nodes never change, so caching them is always safe. Two tiers:
+//! Complete Merkle nodes never change, so caching them is always safe. Two tiers, both
+//! bounded S3-FIFO caches filled by the sequencer as it commits and by storage reads on
+//! a miss:
 //!
-//! * nodes of level >= [`BLOCK_LEVEL`] (one per 16 leaves or fewer) sit in a bounded
-//!   S3-FIFO cache, filled by the sequencer as it commits and by storage reads on a miss;
-//! * nodes below that level are recomputed from the leaf hashes of their aligned
-//!   16-leaf block, read with one range query (RFC 6962 §2.1: a complete node is the
-//!   MTH of its leaves).
+//! * nodes of level >= [`BLOCK_LEVEL`] (one per 16 leaves or fewer), one cache entry each;
+//! * the leaf hashes of complete aligned 16-leaf blocks. Nodes below [`BLOCK_LEVEL`] are
+//!   recomputed from their block (RFC 6962 §2.1: a complete node is the MTH of its
+//!   leaves); a block not cached costs one range read.
 //!
-//! A proof for a tree of any size then costs one small range read plus cache hits,
-//! while memory stays bounded by the cache capacity, not by the log size.
+//! While the caches cover the log, a proof needs no storage read at all; beyond that a
+//! proof costs at most a few reads. Memory is bounded by the capacities, not by the log
+//! size.
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use signet_tlog_core::{
     hash::{node_hash, Hash},
@@ -22,26 +27,34 @@ use crate::{error::LogError, storage::Storage};
 
 /// Nodes below this level are recomputed from a 2^BLOCK_LEVEL-leaf block.
 pub const BLOCK_LEVEL: u8 = 4;
-const BLOCK: u64 = 1 << BLOCK_LEVEL;
+/// Leaves per block.
+pub const BLOCK: u64 = 1 << BLOCK_LEVEL;
 
-/// Bounded cache of complete nodes of level >= [`BLOCK_LEVEL`].
+/// The leaf hashes of one complete aligned block.
+type Block = Arc<[Hash; BLOCK as usize]>;
+
+/// Bounded caches of complete nodes: upper nodes, and leaf blocks.
 pub struct NodeCache {
     cache: quick_cache::sync::Cache<NodeId, Hash>,
+    blocks: quick_cache::sync::Cache<u64, Block>,
 }
 
 impl std::fmt::Debug for NodeCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeCache")
             .field("len", &self.cache.len())
+            .field("blocks", &self.blocks.len())
             .finish()
     }
 }
 
 impl NodeCache {
-    /// A cache holding at most `capacity` nodes (~100 bytes each).
-    pub fn new(capacity: usize) -> Self {
+    /// Caches holding at most `capacity` upper nodes (~100 bytes each) and
+    /// `block_capacity` leaf blocks (~600 bytes each).
+    pub fn new(capacity: usize, block_capacity: usize) -> Self {
         Self {
             cache: quick_cache::sync::Cache::new(capacity.max(1)),
+            blocks: quick_cache::sync::Cache::new(block_capacity.max(1)),
         }
     }
 
@@ -52,6 +65,11 @@ impl NodeCache {
                 self.cache.insert(*id, *h);
             }
         }
+    }
+
+    /// Records the leaves of a complete block that just became durable.
+    pub fn insert_block(&self, block: u64, leaves: [Hash; BLOCK as usize]) {
+        self.blocks.insert(block, Arc::new(leaves));
     }
 
     /// The hashes of `ids`, all complete nodes of the published tree of `size`.
@@ -85,6 +103,10 @@ impl NodeCache {
         }
         for block in blocks {
             let start = block * BLOCK;
+            if let Some(leaves) = self.blocks.get(&block) {
+                add_block_nodes(start, &leaves[..], ids, &mut out);
+                continue;
+            }
             let count = BLOCK.min(size.saturating_sub(start));
             let leaves = storage.node_range(0, start, count).await?;
             if leaves.len() as u64 != count {
@@ -94,6 +116,9 @@ impl NodeCache {
                 )));
             }
             add_block_nodes(start, &leaves, ids, &mut out);
+            if let Ok(full) = <[Hash; BLOCK as usize]>::try_from(leaves) {
+                self.insert_block(block, full);
+            }
         }
         Ok(out)
     }

@@ -16,7 +16,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use signet_rekor::entry::CanonicalEntry;
+use signet_rekor::{entry::CanonicalEntry, set};
 use signet_tlog_core::{
     checkpoint::Checkpoint,
     hash::Hash,
@@ -28,7 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     error::LogError,
-    nodes::NodeCache,
+    log::base64_std,
+    nodes::{NodeCache, BLOCK},
     state::{self, Head},
     storage::{Batch, LogMeta, NewEntry, Storage, StoredCheckpoint},
 };
@@ -54,6 +55,8 @@ pub(crate) enum Sequenced {
         integrated_time: i64,
         head: Arc<Head>,
         nodes: BatchNodes,
+        /// The entry's signed entry timestamp, as stored.
+        set: Vec<u8>,
     },
     /// An identical entry is already in the log (or earlier in the same batch) at `index`.
     Duplicate { index: u64 },
@@ -70,51 +73,11 @@ pub(crate) struct Sequencer {
     /// Set when a commit failed: storage may or may not hold the batch, so the
     /// in-memory range must be reloaded before the next batch.
     pub(crate) needs_resync: bool,
-    /// Proof-read cache; fed with every committed node.
+    /// Proof-read cache; fed with every committed node and complete leaf block.
     pub(crate) cache: Arc<NodeCache>,
-    /// Leaves committed most recently (see [`RecentLeaves`]).
-    pub(crate) recent: RecentLeaves,
-}
-
-/// The leaf hashes of the most recently committed entries, and their indexes.
-///
-/// Duplicate detection is split so that no storage read sits on the sequencer's path:
-/// `Log::append` looks the leaf up in storage *before* queueing. An identical entry can
-/// only be committed after that lookup if it was ahead in the queue or in a batch being
-/// committed, i.e. among the last `queue_capacity + 2 * max_batch` commits. This window
-/// is at least that large, so the sequencer catches every such race from memory; the
-/// `UNIQUE(leaf_hash)` constraint stays as the last guard (a violation fails the batch
-/// with nothing written).
-#[derive(Debug)]
-pub(crate) struct RecentLeaves {
-    index: HashMap<Hash, u64>,
-    order: std::collections::VecDeque<Hash>,
-    capacity: usize,
-}
-
-impl RecentLeaves {
-    pub(crate) fn new(queue_capacity: usize, max_batch: usize) -> Self {
-        let capacity = queue_capacity + 4 * max_batch;
-        Self {
-            index: HashMap::with_capacity(capacity),
-            order: std::collections::VecDeque::with_capacity(capacity),
-            capacity,
-        }
-    }
-
-    fn get(&self, leaf: &Hash) -> Option<u64> {
-        self.index.get(leaf).copied()
-    }
-
-    fn insert(&mut self, leaf: Hash, index: u64) {
-        if self.order.len() == self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.index.remove(&old);
-            }
-        }
-        self.order.push_back(leaf);
-        self.index.insert(leaf, index);
-    }
+    /// Leaves of the incomplete block at the right edge of the tree, when known (not
+    /// after a start or a resync until the next block boundary).
+    pub(crate) tail_block: Option<Vec<Hash>>,
 }
 
 impl Sequencer {
@@ -133,6 +96,7 @@ impl Sequencer {
                 Ok((range, head)) => {
                     tracing::warn!(size = head.size, "resynchronised tree state from storage");
                     self.range = range;
+                    self.tail_block = None;
                     self.publish(Arc::new(head));
                     self.needs_resync = false;
                 }
@@ -149,6 +113,24 @@ impl Sequencer {
             }
         }
         let started = std::time::Instant::now();
+        // Duplicates: one storage query per batch, not one per entry. The sequencer is
+        // the only writer and runs one batch at a time, so this sees every committed
+        // entry; duplicates within the batch are caught by `in_batch` below, and
+        // `UNIQUE(leaf_hash)` stays the last guard.
+        let leaves: Vec<Hash> = subs.iter().map(|s| s.entry.leaf_hash).collect();
+        let stored = match self.storage.leaf_indexes(&leaves).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "duplicate lookup failed; refusing batch");
+                let reason = format!("duplicate lookup failed: {e}");
+                fail_all(subs.into_iter().map(|s| s.reply), || {
+                    LogError::WriteFailed {
+                        reason: reason.clone(),
+                    }
+                });
+                return;
+            }
+        };
         let now = unix_now().max(self.last_time);
         let mut range = self.range.clone();
         let mut nodes: HashMap<NodeId, Hash> = CompactRange::frontier_ids(range.size())
@@ -160,32 +142,46 @@ impl Sequencer {
         let mut in_batch: HashMap<Hash, u64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(subs.len());
         let mut replies = Vec::with_capacity(subs.len());
-        for sub in subs {
+        let mut pending = subs.into_iter();
+        while let Some(sub) = pending.next() {
             let leaf = sub.entry.leaf_hash;
-            let outcome =
-                if let Some(index) = self.recent.get(&leaf).or(in_batch.get(&leaf).copied()) {
-                    Outcome::Duplicate(index)
-                } else {
-                    let index = range.size();
-                    range.append(leaf, &mut |id, h| {
-                        nodes.insert(id, h);
-                        if id.level > 0 {
-                            new_nodes.push((id, h));
+            let outcome = if let Some(index) = stored.get(&leaf).or(in_batch.get(&leaf)).copied() {
+                Outcome::Duplicate(index)
+            } else {
+                let index = range.size();
+                // Signed here, before the commit, so that it is stored with the entry
+                // and reads return it without signing again.
+                let set =
+                    match set::sign_set(&self.signer, &base64_std(&sub.entry.body), now, index) {
+                        Ok(set) => set,
+                        Err(e) => {
+                            let msg = e.to_string();
+                            replies.push(sub.reply);
+                            replies.extend(pending.map(|s| s.reply));
+                            fail_all(replies, || LogError::Signing(msg.clone()));
+                            return;
                         }
-                    });
-                    in_batch.insert(leaf, index);
-                    let CanonicalEntry {
-                        body, index_keys, ..
-                    } = sub.entry;
-                    new_entries.push(NewEntry {
-                        index,
-                        leaf_hash: leaf,
-                        body,
-                        integrated_time: now,
-                        index_keys,
-                    });
-                    Outcome::New(index)
-                };
+                    };
+                range.append(leaf, &mut |id, h| {
+                    nodes.insert(id, h);
+                    if id.level > 0 {
+                        new_nodes.push((id, h));
+                    }
+                });
+                in_batch.insert(leaf, index);
+                let CanonicalEntry {
+                    body, index_keys, ..
+                } = sub.entry;
+                new_entries.push(NewEntry {
+                    index,
+                    leaf_hash: leaf,
+                    body,
+                    integrated_time: now,
+                    set: set.clone(),
+                    index_keys,
+                });
+                Outcome::New(index, set)
+            };
             outcomes.push(outcome);
             replies.push(sub.reply);
         }
@@ -240,9 +236,7 @@ impl Sequencer {
             return;
         }
         self.cache.insert_committed(&new_nodes);
-        for e in &new_entries {
-            self.recent.insert(e.leaf_hash, e.index);
-        }
+        self.cache_blocks(&new_entries);
         self.range = range;
         self.last_time = now;
         let head = Arc::new(Head::from(stored));
@@ -250,17 +244,36 @@ impl Sequencer {
         let nodes = Arc::new(nodes);
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             let answer = match outcome {
-                Outcome::New(index) => Sequenced::New {
+                Outcome::New(index, set) => Sequenced::New {
                     index,
                     integrated_time: now,
                     head: head.clone(),
                     nodes: nodes.clone(),
+                    set,
                 },
                 Outcome::Duplicate(index) => Sequenced::Duplicate { index },
             };
             // A submitter that went away (client disconnected) does not matter: the
             // entry is committed either way.
             let _ = reply.send(Ok(answer));
+        }
+    }
+
+    /// Feeds the committed leaves into the block cache, one complete block at a time.
+    fn cache_blocks(&mut self, committed: &[NewEntry]) {
+        for e in committed {
+            if e.index % BLOCK == 0 {
+                self.tail_block = Some(Vec::with_capacity(BLOCK as usize));
+            }
+            if let Some(tail) = &mut self.tail_block {
+                tail.push(e.leaf_hash);
+                if tail.len() as u64 == BLOCK {
+                    if let Ok(full) = <[Hash; BLOCK as usize]>::try_from(std::mem::take(tail)) {
+                        self.cache.insert_block(e.index / BLOCK, full);
+                    }
+                    self.tail_block = None;
+                }
+            }
         }
     }
 
@@ -271,7 +284,7 @@ impl Sequencer {
 }
 
 enum Outcome {
-    New(u64),
+    New(u64, Vec<u8>),
     Duplicate(u64),
 }
 

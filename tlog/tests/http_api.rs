@@ -166,6 +166,12 @@ async fn create_duplicate_and_reads(backend: Backend) {
         assert_eq!(&id2, id);
         assert_eq!(a2.body, anon.body);
         assert_eq!(a2.integrated_time, anon.integrated_time);
+        // The SET is signed once, at sequencing, and stored: reads return the same bytes
+        // (ECDSA signatures are randomised, so a re-signed SET would differ).
+        assert_eq!(
+            a2.verification.signed_entry_timestamp,
+            anon.verification.signed_entry_timestamp
+        );
         assert_eq!(a2.verification.inclusion_proof.tree_size, 5);
         for form in [id.clone(), id[16..].to_owned()] {
             let r = client

@@ -37,7 +37,8 @@ impl Hash {
     /// Lowercase hex encoding (64 characters).
     #[must_use]
     pub fn to_hex(&self) -> String {
-        self.to_string()
+        // Hot path (every proof hash in every response): no per-byte formatting.
+        hex::encode(self.0)
     }
 
     /// Parses exactly 64 hex characters (upper or lower case); `None` otherwise.
@@ -67,10 +68,10 @@ fn hex_nibble(c: u8) -> Option<u8> {
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in &self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        let mut buf = [0u8; 2 * HASH_SIZE];
+        // Cannot fail: the buffer is exactly twice the input length.
+        hex::encode_to_slice(self.0, &mut buf).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
     }
 }
 

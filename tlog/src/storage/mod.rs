@@ -68,6 +68,9 @@ pub struct StoredEntry {
     pub body: Vec<u8>,
     /// Unix seconds.
     pub integrated_time: i64,
+    /// Signed entry timestamp (DER ECDSA), stored at sequencing; `None` for entries
+    /// written before it was stored.
+    pub set: Option<Vec<u8>>,
 }
 
 /// A signed checkpoint as stored.
@@ -92,6 +95,8 @@ pub struct NewEntry {
     pub body: Vec<u8>,
     /// Unix seconds.
     pub integrated_time: i64,
+    /// Signed entry timestamp (DER ECDSA) over this entry at this index and time.
+    pub set: Vec<u8>,
     /// Search keys.
     pub index_keys: Vec<String>,
 }
@@ -213,6 +218,12 @@ impl Storage {
     /// The entry with this leaf hash.
     pub async fn entry_by_leaf(&self, leaf: &Hash) -> Result<Option<StoredEntry>, StorageError> {
         dispatch!(self, s => s.entry_by_leaf(leaf).await)
+    }
+
+    /// The indexes of those of `leaves` already in the log (one query per chunk, not per
+    /// leaf: the sequencer calls this once per batch to find duplicates).
+    pub async fn leaf_indexes(&self, leaves: &[Hash]) -> Result<HashMap<Hash, u64>, StorageError> {
+        dispatch!(self, s => s.leaf_indexes(leaves).await)
     }
 
     /// Entries `[start, start + count)` in index order (for entry bundles and replay).

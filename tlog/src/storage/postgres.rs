@@ -83,14 +83,16 @@ impl PgStorage {
             .collect();
         let body: Vec<&[u8]> = batch.entries.iter().map(|e| e.body.as_slice()).collect();
         let time: Vec<i64> = batch.entries.iter().map(|e| e.integrated_time).collect();
+        let set: Vec<&[u8]> = batch.entries.iter().map(|e| e.set.as_slice()).collect();
         sqlx::query(
-            "INSERT INTO entries (idx, leaf_hash, body, integrated_time) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[])",
+            "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[])",
         )
         .bind(idx)
         .bind(leaf)
         .bind(body)
         .bind(time)
+        .bind(set)
         .execute(&mut *tx)
         .await?;
         let ids: Vec<i64> = batch.nodes.iter().map(|(id, _)| node_key(*id)).collect();
@@ -202,11 +204,12 @@ impl PgStorage {
         &self,
         index: u64,
     ) -> Result<Option<StoredEntry>, StorageError> {
-        let row =
-            sqlx::query("SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx = $1")
-                .bind(index as i64)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx = $1",
+        )
+        .bind(index as i64)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| entry_from_row(&r)).transpose()
     }
 
@@ -215,12 +218,30 @@ impl PgStorage {
         leaf: &Hash,
     ) -> Result<Option<StoredEntry>, StorageError> {
         let row = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE leaf_hash = $1",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE leaf_hash = $1",
         )
         .bind(leaf.as_bytes().to_vec())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| entry_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn leaf_indexes(
+        &self,
+        leaves: &[Hash],
+    ) -> Result<HashMap<Hash, u64>, StorageError> {
+        let keys: Vec<Vec<u8>> = leaves.iter().map(|h| h.as_bytes().to_vec()).collect();
+        let rows =
+            sqlx::query("SELECT idx, leaf_hash FROM entries WHERE leaf_hash = ANY($1::bytea[])")
+                .bind(keys)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let idx = u64_from_db(r.try_get("idx")?, "index")?;
+                Ok((hash_from_db(&r.try_get::<Vec<u8>, _>("leaf_hash")?)?, idx))
+            })
+            .collect()
     }
 
     pub(super) async fn entries_range(
@@ -229,7 +250,7 @@ impl PgStorage {
         count: u64,
     ) -> Result<Vec<StoredEntry>, StorageError> {
         let rows = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
         )
         .bind(start as i64)
         .bind((start + count) as i64)
@@ -277,5 +298,6 @@ fn entry_from_row(r: &sqlx::postgres::PgRow) -> Result<StoredEntry, StorageError
         leaf_hash: hash_from_db(&r.try_get::<Vec<u8>, _>("leaf_hash")?)?,
         body: r.try_get("body")?,
         integrated_time: r.try_get("integrated_time")?,
+        set: r.try_get("set_sig")?,
     })
 }

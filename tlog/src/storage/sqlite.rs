@@ -1,13 +1,27 @@
 //! SQLite backend: WAL journal, `synchronous=FULL`, one writer connection and a
-//! small pool of reader connections (WAL lets readers run beside the writer).
+//! small set of read-only connections (WAL lets readers run beside the writer).
+//!
+//! The connections are held directly rather than through `sqlx::Pool`: the pool pings
+//! a connection every time it is released, which for SQLite is one more round trip to
+//! the connection's worker thread on every query (about a tenth of the CPU of a proof
+//! read). Local files cannot go stale, so that ping buys nothing here.
 
-use std::{collections::HashMap, str::FromStr, time::Duration};
+use std::{
+    collections::HashMap,
+    str::FromStr,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use signet_tlog_core::{hash::Hash, tree::NodeId};
 use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    QueryBuilder, Row, Sqlite, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, Connection, QueryBuilder, Row, Sqlite, SqliteConnection,
 };
+use tokio::sync::{Mutex, MutexGuard};
 
 use super::{
     hash_from_db, node_key, u64_from_db, Batch, LogMeta, StorageError, StoredCheckpoint,
@@ -18,11 +32,34 @@ use super::{
 /// SQLite's 32766-variable limit).
 const ROWS_PER_INSERT: usize = 256;
 
-/// SQLite storage. Cloning shares the pools.
+/// Read-only connections opened at start.
+const READERS: usize = 4;
+
+/// SQLite storage. Cloning shares the connections.
 #[derive(Clone, Debug)]
 pub struct SqliteStorage {
-    writer: SqlitePool,
-    readers: SqlitePool,
+    writer: Arc<Mutex<SqliteConnection>>,
+    readers: Arc<Readers>,
+}
+
+/// A fixed set of read-only connections; a query takes a free one, or waits for one.
+#[derive(Debug)]
+struct Readers {
+    conns: Vec<Mutex<SqliteConnection>>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    async fn get(&self) -> MutexGuard<'_, SqliteConnection> {
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        for i in 0..n {
+            if let Ok(conn) = self.conns[(start + i) % n].try_lock() {
+                return conn;
+            }
+        }
+        self.conns[start].lock().await
+    }
 }
 
 impl SqliteStorage {
@@ -35,24 +72,28 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-16384"); // 16 MiB page cache for the writer
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(opts.clone())
+        let mut writer = opts.connect().await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut writer)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(4)
-            // Readers touch few pages per proof (upper nodes come from the node cache):
-            // 4 MiB each keeps resident memory bounded.
-            .connect_with(opts.read_only(true).pragma("cache_size", "-4096"))
-            .await?;
+        // Readers touch few pages per proof (upper nodes and recent leaves come from the
+        // node cache): 4 MiB each keeps resident memory bounded.
+        let reader_opts = opts.read_only(true).pragma("cache_size", "-4096");
+        let mut conns = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            conns.push(Mutex::new(reader_opts.connect().await?));
+        }
+        let writer = Arc::new(Mutex::new(writer));
+        let readers = Arc::new(Readers {
+            conns,
+            next: AtomicUsize::new(0),
+        });
         Ok(Self { writer, readers })
     }
 
     pub(super) async fn meta(&self) -> Result<Option<LogMeta>, StorageError> {
         let rows = sqlx::query("SELECT key, value FROM meta")
-            .fetch_all(&self.writer)
+            .fetch_all(&mut *self.writer.lock().await)
             .await?;
         let map: HashMap<String, String> = rows
             .iter()
@@ -66,7 +107,8 @@ impl SqliteStorage {
         meta: &LogMeta,
         empty: &StoredCheckpoint,
     ) -> Result<(), StorageError> {
-        let mut tx = self.writer.begin().await?;
+        let mut writer = self.writer.lock().await;
+        let mut tx = Connection::begin(&mut *writer).await?;
         for (k, v) in super::meta_to_pairs(meta) {
             sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?)")
                 .bind(k)
@@ -83,7 +125,7 @@ impl SqliteStorage {
         let row = sqlx::query(
             "SELECT tree_size, root, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1",
         )
-        .fetch_optional(&self.readers)
+        .fetch_optional(&mut *self.readers.get().await)
         .await?;
         row.map(|r| checkpoint_from_row(&r)).transpose()
     }
@@ -94,22 +136,24 @@ impl SqliteStorage {
     ) -> Result<Option<StoredCheckpoint>, StorageError> {
         let row = sqlx::query("SELECT tree_size, root, note FROM checkpoints WHERE tree_size = ?")
             .bind(size as i64)
-            .fetch_optional(&self.readers)
+            .fetch_optional(&mut *self.readers.get().await)
             .await?;
         row.map(|r| checkpoint_from_row(&r)).transpose()
     }
 
     pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
-        let mut tx = self.writer.begin().await?;
+        let mut writer = self.writer.lock().await;
+        let mut tx = Connection::begin(&mut *writer).await?;
         for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO entries (idx, leaf_hash, body, integrated_time) ",
+                "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig) ",
             );
             q.push_values(chunk, |mut b, e| {
                 b.push_bind(e.index as i64)
                     .push_bind(e.leaf_hash.as_bytes().to_vec())
                     .push_bind(e.body.as_slice())
-                    .push_bind(e.integrated_time);
+                    .push_bind(e.integrated_time)
+                    .push_bind(e.set.as_slice());
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -155,7 +199,7 @@ impl SqliteStorage {
                 sep.push_bind(id.index as i64);
             }
             q.push(")");
-            for r in q.build().fetch_all(&self.readers).await? {
+            for r in q.build().fetch_all(&mut *self.readers.get().await).await? {
                 let idx: i64 = r.try_get("idx")?;
                 let h: Vec<u8> = r.try_get("leaf_hash")?;
                 out.insert(
@@ -173,7 +217,7 @@ impl SqliteStorage {
                 sep.push_bind(*k);
             }
             q.push(")");
-            for r in q.build().fetch_all(&self.readers).await? {
+            for r in q.build().fetch_all(&mut *self.readers.get().await).await? {
                 let key: i64 = r.try_get("id")?;
                 let h: Vec<u8> = r.try_get("hash")?;
                 if let Some(id) = by_key.get(&key) {
@@ -196,14 +240,14 @@ impl SqliteStorage {
             )
             .bind(start as i64)
             .bind((start + count) as i64)
-            .fetch_all(&self.readers)
+            .fetch_all(&mut *self.readers.get().await)
             .await?
         } else {
             let first = node_key(NodeId::new(level, start));
             sqlx::query("SELECT hash FROM nodes WHERE id >= ? AND id < ? ORDER BY id")
                 .bind(first)
                 .bind(first + count as i64)
-                .fetch_all(&self.readers)
+                .fetch_all(&mut *self.readers.get().await)
                 .await?
         };
         rows.iter()
@@ -215,11 +259,12 @@ impl SqliteStorage {
         &self,
         index: u64,
     ) -> Result<Option<StoredEntry>, StorageError> {
-        let row =
-            sqlx::query("SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx = ?")
-                .bind(index as i64)
-                .fetch_optional(&self.readers)
-                .await?;
+        let row = sqlx::query(
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx = ?",
+        )
+        .bind(index as i64)
+        .fetch_optional(&mut *self.readers.get().await)
+        .await?;
         row.map(|r| entry_from_row(&r)).transpose()
     }
 
@@ -228,12 +273,36 @@ impl SqliteStorage {
         leaf: &Hash,
     ) -> Result<Option<StoredEntry>, StorageError> {
         let row = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE leaf_hash = ?",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE leaf_hash = ?",
         )
         .bind(leaf.as_bytes().to_vec())
-        .fetch_optional(&self.readers)
+        .fetch_optional(&mut *self.readers.get().await)
         .await?;
         row.map(|r| entry_from_row(&r)).transpose()
+    }
+
+    pub(super) async fn leaf_indexes(
+        &self,
+        leaves: &[Hash],
+    ) -> Result<HashMap<Hash, u64>, StorageError> {
+        let mut out = HashMap::new();
+        for chunk in leaves.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT idx, leaf_hash FROM entries WHERE leaf_hash IN (",
+            );
+            let mut sep = q.separated(", ");
+            for leaf in chunk {
+                sep.push_bind(leaf.as_bytes().to_vec());
+            }
+            q.push(")");
+            // The writer connection: the sequencer is the only writer, so this sees every
+            // committed batch.
+            for r in q.build().fetch_all(&mut *self.writer.lock().await).await? {
+                let idx = u64_from_db(r.try_get("idx")?, "index")?;
+                out.insert(hash_from_db(&r.try_get::<Vec<u8>, _>("leaf_hash")?)?, idx);
+            }
+        }
+        Ok(out)
     }
 
     pub(super) async fn entries_range(
@@ -242,11 +311,11 @@ impl SqliteStorage {
         count: u64,
     ) -> Result<Vec<StoredEntry>, StorageError> {
         let rows = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
         )
         .bind(start as i64)
         .bind((start + count) as i64)
-        .fetch_all(&self.readers)
+        .fetch_all(&mut *self.readers.get().await)
         .await?;
         rows.iter().map(entry_from_row).collect()
     }
@@ -255,7 +324,7 @@ impl SqliteStorage {
         let rows = sqlx::query("SELECT idx FROM index_keys WHERE key = ? ORDER BY idx LIMIT ?")
             .bind(key)
             .bind(i64::from(limit))
-            .fetch_all(&self.readers)
+            .fetch_all(&mut *self.readers.get().await)
             .await?;
         rows.iter()
             .map(|r| u64_from_db(r.try_get("idx")?, "index"))
@@ -290,5 +359,6 @@ fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry, StorageErr
         leaf_hash: hash_from_db(&r.try_get::<Vec<u8>, _>("leaf_hash")?)?,
         body: r.try_get("body")?,
         integrated_time: r.try_get("integrated_time")?,
+        set: r.try_get("set_sig")?,
     })
 }
