@@ -141,13 +141,14 @@ impl SqliteStorage {
         row.map(|r| checkpoint_from_row(&r)).transpose()
     }
 
+    /// The whole batch, `BEGIN IMMEDIATE` to `COMMIT`, is one multi-statement query:
+    /// one round trip to SQLite's worker thread instead of one per statement (sqlx binds
+    /// `?` parameters across the statements in order). If any statement fails, the
+    /// transaction is rolled back before the error is returned, so nothing is visible.
     pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
-        let mut writer = self.writer.lock().await;
-        let mut tx = Connection::begin(&mut *writer).await?;
+        let mut q = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE;\n");
         for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig) ",
-            );
+            q.push("INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig) ");
             q.push_values(chunk, |mut b, e| {
                 b.push_bind(e.index as i64)
                     .push_bind(e.leaf_hash.as_bytes().to_vec())
@@ -155,14 +156,14 @@ impl SqliteStorage {
                     .push_bind(e.integrated_time)
                     .push_bind(e.set.as_slice());
             });
-            q.build().execute(&mut *tx).await?;
+            q.push(";\n");
         }
         for chunk in batch.nodes.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO nodes (id, hash) ");
+            q.push("INSERT INTO nodes (id, hash) ");
             q.push_values(chunk, |mut b, (id, h)| {
                 b.push_bind(node_key(*id)).push_bind(h.as_bytes().to_vec());
             });
-            q.build().execute(&mut *tx).await?;
+            q.push(";\n");
         }
         let keys: Vec<(&str, i64)> = batch
             .entries
@@ -174,14 +175,27 @@ impl SqliteStorage {
             })
             .collect();
         for chunk in keys.chunks(ROWS_PER_INSERT) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO index_keys (key, idx) ");
+            q.push("INSERT OR IGNORE INTO index_keys (key, idx) ");
             q.push_values(chunk, |mut b, (k, i)| {
                 b.push_bind(*k).push_bind(*i);
             });
-            q.build().execute(&mut *tx).await?;
+            q.push(";\n");
         }
-        insert_checkpoint(&mut tx, batch.checkpoint).await?;
-        tx.commit().await?;
+        let cp = batch.checkpoint;
+        q.push("INSERT INTO checkpoints (tree_size, root, note) VALUES (");
+        q.push_bind(cp.size as i64)
+            .push(", ")
+            .push_bind(cp.root.as_bytes().to_vec())
+            .push(", ")
+            .push_bind(cp.note.as_str())
+            .push(");\nCOMMIT;");
+        let mut writer = self.writer.lock().await;
+        // Not cached: batch shapes vary from one batch to the next.
+        let result = q.build().persistent(false).execute(&mut *writer).await;
+        if let Err(e) = result {
+            rollback(&mut writer).await;
+            return Err(e.into());
+        }
         Ok(())
     }
 
@@ -329,6 +343,14 @@ impl SqliteStorage {
         rows.iter()
             .map(|r| u64_from_db(r.try_get("idx")?, "index"))
             .collect()
+    }
+}
+
+/// Undoes whatever part of a failed batch ran. "No transaction is active" (the failure
+/// was before `BEGIN`, or a failed `COMMIT` already ended it) is fine to ignore.
+async fn rollback(conn: &mut SqliteConnection) {
+    if let Err(e) = sqlx::Executor::execute(conn, "ROLLBACK").await {
+        tracing::debug!(error = %e, "rollback after a failed batch");
     }
 }
 

@@ -1,0 +1,124 @@
+//! Storage contract tests on both backends: a batch that fails part-way through leaves
+//! nothing behind, and the writer keeps working afterwards.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::Backend;
+use signet_tlog::storage::{Batch, LogMeta, NewEntry, Storage, StoredCheckpoint};
+use signet_tlog_core::{
+    hash::{leaf_hash, Hash},
+    tree::NodeId,
+};
+
+fn entry(index: u64, body: &[u8]) -> NewEntry {
+    NewEntry {
+        index,
+        leaf_hash: leaf_hash(body),
+        body: body.to_vec(),
+        integrated_time: 1_700_000_000,
+        set: vec![0x30, 0x00],
+        index_keys: vec![format!("sha256:{index:064x}")],
+    }
+}
+
+fn checkpoint(size: u64) -> StoredCheckpoint {
+    StoredCheckpoint {
+        size,
+        root: Hash::from_slice(&[size as u8; 32]).unwrap(),
+        note: format!("checkpoint {size}\n"),
+    }
+}
+
+async fn failed_batch_leaves_nothing(backend: Backend) {
+    let storage = Storage::open(&backend.url()).await.expect("open");
+    let meta = LogMeta {
+        tree_id: 7,
+        origin: "signet.test - 7".to_owned(),
+    };
+    storage
+        .create_log(&meta, &checkpoint(0))
+        .await
+        .expect("create");
+    let first = [entry(0, b"zero"), entry(1, b"one")];
+    storage
+        .commit_batch(&Batch {
+            entries: &first,
+            nodes: &[(NodeId::new(1, 0), Hash::from_slice(&[9; 32]).unwrap())],
+            checkpoint: &checkpoint(2),
+        })
+        .await
+        .expect("first batch");
+
+    // Index 2 is new, but index 3 repeats the leaf of index 0: UNIQUE(leaf_hash) fails
+    // the batch after its first rows were inserted.
+    let bad = [entry(2, b"two"), entry(3, b"zero")];
+    let err = storage
+        .commit_batch(&Batch {
+            entries: &bad,
+            nodes: &[],
+            checkpoint: &checkpoint(4),
+        })
+        .await;
+    assert!(
+        err.is_err(),
+        "a batch violating UNIQUE(leaf_hash) must fail"
+    );
+    assert!(storage.entry_by_index(2).await.expect("read").is_none());
+    assert!(storage.entry_by_index(3).await.expect("read").is_none());
+    assert!(storage.checkpoint_at(4).await.expect("read").is_none());
+    assert_eq!(
+        storage
+            .latest_checkpoint()
+            .await
+            .expect("read")
+            .unwrap()
+            .size,
+        2
+    );
+    assert!(storage
+        .lookup_key(&format!("sha256:{:064x}", 2), 10)
+        .await
+        .expect("lookup")
+        .is_empty());
+
+    // The writer is usable again, and the batch lands whole.
+    let good = [entry(2, b"two"), entry(3, b"three")];
+    storage
+        .commit_batch(&Batch {
+            entries: &good,
+            nodes: &[(NodeId::new(1, 1), Hash::from_slice(&[8; 32]).unwrap())],
+            checkpoint: &checkpoint(4),
+        })
+        .await
+        .expect("retry");
+    let stored = storage.entry_by_index(3).await.expect("read").unwrap();
+    assert_eq!(stored.body, b"three");
+    assert_eq!(stored.set.as_deref(), Some(&[0x30u8, 0x00][..]));
+    let found = storage
+        .leaf_indexes(&[leaf_hash(b"zero"), leaf_hash(b"three"), leaf_hash(b"none")])
+        .await
+        .expect("leaf lookup");
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[&leaf_hash(b"zero")], 0);
+    assert_eq!(found[&leaf_hash(b"three")], 3);
+    assert_eq!(
+        storage
+            .latest_checkpoint()
+            .await
+            .expect("read")
+            .unwrap()
+            .size,
+        4
+    );
+}
+
+#[tokio::test]
+async fn sqlite_failed_batch_leaves_nothing() {
+    failed_batch_leaves_nothing(Backend::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_failed_batch_leaves_nothing() {
+    failed_batch_leaves_nothing(Backend::postgres().await).await;
+}
