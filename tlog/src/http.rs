@@ -48,9 +48,35 @@ impl Default for HttpLimits {
     }
 }
 
+/// The read-only C2SP tlog-tiles API alone (`/checkpoint`, `/tile/...`): what a log
+/// without the Rekor API (the CT log) serves to monitors and auditors.
+pub fn tiles_router(log: Log, limits: &HttpLimits) -> Router {
+    with_limits(
+        Router::new()
+            .route("/checkpoint", get(checkpoint))
+            .route("/tile/{*path}", get(tile)),
+        limits,
+    )
+    .with_state(log)
+}
+
+/// Body, concurrency and time limits shared by every router of the log.
+fn with_limits(router: Router<Log>, limits: &HttpLimits) -> Router<Log> {
+    router
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(
+            limits.max_concurrent_requests,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+}
+
 /// The log's router.
 pub fn router(log: Log, limits: &HttpLimits) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/api/v1/log", get(log_info))
         .route("/api/v1/log/publicKey", get(public_key))
         .route("/api/v1/log/proof", get(consistency_proof))
@@ -63,17 +89,8 @@ pub fn router(log: Log, limits: &HttpLimits) -> Router {
         .route("/api/v1/log/entries/{uuid}", get(entry_by_uuid))
         .route("/api/v1/index/retrieve", post(search_index))
         .route("/checkpoint", get(checkpoint))
-        .route("/tile/{*path}", get(tile))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(tower::limit::ConcurrencyLimitLayer::new(
-            limits.max_concurrent_requests,
-        ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ))
-        .with_state(log)
+        .route("/tile/{*path}", get(tile));
+    with_limits(routes, limits).with_state(log)
 }
 
 type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;

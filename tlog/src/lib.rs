@@ -18,4 +18,4 @@ pub mod storage;
 pub mod wire;
 
 pub use error::LogError;
-pub use log::{IfMissing, Log, LogConfig};
+pub use log::{IfMissing, Log, LogConfig, LogFlavor};

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     error::LogError,
     nodes::NodeCache,
-    sequencer::{Sequenced, Sequencer, Submission},
+    sequencer::{LeafEntry, Sequenced, Sequencer, Submission},
     state::{self, Head},
     storage::{LogMeta, Storage, StoredCheckpoint, StoredEntry},
 };
@@ -48,6 +48,19 @@ pub struct LogConfig {
     /// Most 16-leaf blocks of leaf hashes kept in memory for proofs (~600 bytes each).
     /// Default 2^16 (every leaf of a log of a million entries, ~40 MB).
     pub leaf_block_cache_capacity: usize,
+    /// Which kind of log this is. Default [`LogFlavor::Rekor`].
+    pub flavor: LogFlavor,
+}
+
+/// What a log's entries are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFlavor {
+    /// Rekor v1 entries (hashedrekord, dsse), each with a signed entry timestamp.
+    #[default]
+    Rekor,
+    /// RFC 6962 certificate transparency: raw `MerkleTreeLeaf` leaves from the CT
+    /// front-end, which signs its own SCTs; no SET.
+    CertificateTransparency,
 }
 
 impl Default for LogConfig {
@@ -59,6 +72,7 @@ impl Default for LogConfig {
             entry_limits: EntryLimits::default(),
             node_cache_capacity: 1 << 19,
             leaf_block_cache_capacity: 1 << 16,
+            flavor: LogFlavor::Rekor,
         }
     }
 }
@@ -81,7 +95,7 @@ pub struct ProvenEntry {
     pub proof: Vec<Hash>,
     /// The checkpoint the proof is against.
     pub head: Arc<Head>,
-    /// Signed entry timestamp (DER ECDSA).
+    /// Signed entry timestamp (DER ECDSA); empty for a CT log.
     pub set: Vec<u8>,
 }
 
@@ -123,6 +137,7 @@ struct Inner {
     tx: mpsc::Sender<Submission>,
     limits: EntryLimits,
     cache: Arc<NodeCache>,
+    flavor: LogFlavor,
 }
 
 impl Log {
@@ -165,6 +180,7 @@ impl Log {
             range,
             head: head.clone(),
             max_batch: config.max_batch.max(1),
+            flavor: config.flavor,
             last_time: 0,
             needs_resync: false,
             cache: cache.clone(),
@@ -181,6 +197,7 @@ impl Log {
                 tx,
                 limits: config.entry_limits.clone(),
                 cache,
+                flavor: config.flavor,
             }),
         })
     }
@@ -221,11 +238,57 @@ impl Log {
     /// [`LogError::InvalidEntry`] for bad input (nothing written), [`LogError::Overloaded`]
     /// when the queue is full, storage errors (nothing written).
     pub async fn append(&self, proposed_json: &[u8]) -> Result<AppendOutcome, LogError> {
+        if self.inner.flavor != LogFlavor::Rekor {
+            return Err(LogError::BadRequest(
+                "this is a certificate-transparency log; it takes no Rekor entries".to_owned(),
+            ));
+        }
         let entry = entry::canonicalize(proposed_json, &self.inner.limits)?;
         self.append_canonical(entry).await
     }
 
     async fn append_canonical(&self, entry: CanonicalEntry) -> Result<AppendOutcome, LogError> {
+        let CanonicalEntry {
+            body,
+            leaf_hash,
+            index_keys,
+            ..
+        } = entry;
+        self.append_leaf_entry(LeafEntry {
+            body,
+            leaf_hash,
+            index_keys,
+        })
+        .await
+    }
+
+    /// Appends a raw leaf to a certificate-transparency log: `leaf_input` is the RFC 6962
+    /// §3.4 `MerkleTreeLeaf` the CT front-end built (it checked the chain and chose the
+    /// timestamp its SCT signs). Search keys let auditors find entries by identity.
+    ///
+    /// # Errors
+    /// [`LogError::BadRequest`] on a Rekor-flavoured log (its entries must go through
+    /// [`Log::append`]'s validation); otherwise as [`Log::append`].
+    pub async fn append_leaf(
+        &self,
+        leaf_input: Vec<u8>,
+        index_keys: Vec<String>,
+    ) -> Result<AppendOutcome, LogError> {
+        if self.inner.flavor != LogFlavor::CertificateTransparency {
+            return Err(LogError::BadRequest(
+                "raw leaves are accepted only by a certificate-transparency log".to_owned(),
+            ));
+        }
+        let leaf_hash = signet_tlog_core::hash::leaf_hash(&leaf_input);
+        self.append_leaf_entry(LeafEntry {
+            body: leaf_input,
+            leaf_hash,
+            index_keys,
+        })
+        .await
+    }
+
+    async fn append_leaf_entry(&self, entry: LeafEntry) -> Result<AppendOutcome, LogError> {
         let leaf_hash = entry.leaf_hash;
         // Duplicates are found by the sequencer, one storage query per batch.
         // The sequencer takes the body into storage; keep a copy for the response.
@@ -254,8 +317,9 @@ impl Log {
                     leaf_hash,
                     body,
                     integrated_time,
-                    set: Some(set.clone()),
+                    set: set.clone(),
                 };
+                let set = set.unwrap_or_default();
                 Ok(AppendOutcome::Created(ProvenEntry {
                     entry,
                     proof,
@@ -521,9 +585,10 @@ impl Log {
             .get(&self.inner.storage, head.size, plan.node_ids())
             .await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
-        let set = match &entry.set {
-            Some(stored) => stored.clone(),
-            None => self.sign_set(&entry)?,
+        let set = match (&entry.set, self.inner.flavor) {
+            (Some(stored), _) => stored.clone(),
+            (None, LogFlavor::Rekor) => self.sign_set(&entry)?,
+            (None, LogFlavor::CertificateTransparency) => Vec::new(),
         };
         Ok(ProvenEntry {
             entry,

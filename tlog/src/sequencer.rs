@@ -16,7 +16,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use signet_rekor::{entry::CanonicalEntry, set};
+use signet_rekor::set;
 use signet_tlog_core::{
     checkpoint::Checkpoint,
     hash::Hash,
@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     error::LogError,
-    log::base64_std,
+    log::{base64_std, LogFlavor},
     nodes::{NodeCache, BLOCK},
     state::{self, Head},
     storage::{Batch, LogMeta, NewEntry, Storage, StoredCheckpoint},
@@ -37,7 +37,7 @@ use crate::{
 /// A validated entry waiting to be sequenced.
 #[derive(Debug)]
 pub(crate) struct Submission {
-    pub(crate) entry: CanonicalEntry,
+    pub(crate) entry: LeafEntry,
     pub(crate) reply: Reply,
 }
 
@@ -45,6 +45,15 @@ pub(crate) struct Submission {
 /// the batch created (including its leaves). Shared by the batch's submitters, who
 /// build their own proofs from it off the sequencer task.
 pub(crate) type BatchNodes = Arc<HashMap<NodeId, Hash>>;
+
+/// A leaf to append: its bytes (a canonical Rekor body, or a CT `MerkleTreeLeaf`), their
+/// RFC 6962 leaf hash, and its search keys.
+#[derive(Debug)]
+pub(crate) struct LeafEntry {
+    pub(crate) body: Vec<u8>,
+    pub(crate) leaf_hash: Hash,
+    pub(crate) index_keys: Vec<String>,
+}
 
 /// What the sequencer answers.
 #[derive(Debug)]
@@ -55,8 +64,8 @@ pub(crate) enum Sequenced {
         integrated_time: i64,
         head: Arc<Head>,
         nodes: BatchNodes,
-        /// The entry's signed entry timestamp, as stored.
-        set: Vec<u8>,
+        /// The entry's signed entry timestamp, as stored (`None` for a CT log).
+        set: Option<Vec<u8>>,
     },
     /// An identical entry is already in the log (or earlier in the same batch) at `index`.
     Duplicate { index: u64 },
@@ -69,6 +78,8 @@ pub(crate) struct Sequencer {
     pub(crate) range: CompactRange,
     pub(crate) head: Arc<RwLock<Arc<Head>>>,
     pub(crate) max_batch: usize,
+    /// Which kind of log: decides whether entries get a SET.
+    pub(crate) flavor: LogFlavor,
     pub(crate) last_time: i64,
     /// Set when a commit failed: storage may or may not hold the batch, so the
     /// in-memory range must be reloaded before the next batch.
@@ -151,17 +162,23 @@ impl Sequencer {
                 let index = range.size();
                 // Signed here, before the commit, so that it is stored with the entry
                 // and reads return it without signing again.
-                let set =
-                    match set::sign_set(&self.signer, &base64_std(&sub.entry.body), now, index) {
-                        Ok(set) => set,
-                        Err(e) => {
-                            let msg = e.to_string();
-                            replies.push(sub.reply);
-                            replies.extend(pending.map(|s| s.reply));
-                            fail_all(replies, || LogError::Signing(msg.clone()));
-                            return;
-                        }
-                    };
+                let set = match self.flavor {
+                    LogFlavor::CertificateTransparency => Ok(None),
+                    LogFlavor::Rekor => {
+                        set::sign_set(&self.signer, &base64_std(&sub.entry.body), now, index)
+                            .map(Some)
+                    }
+                };
+                let set = match set {
+                    Ok(set) => set,
+                    Err(e) => {
+                        let msg = e.to_string();
+                        replies.push(sub.reply);
+                        replies.extend(pending.map(|s| s.reply));
+                        fail_all(replies, || LogError::Signing(msg.clone()));
+                        return;
+                    }
+                };
                 range.append(leaf, &mut |id, h| {
                     nodes.insert(id, h);
                     if id.level > 0 {
@@ -169,7 +186,7 @@ impl Sequencer {
                     }
                 });
                 in_batch.insert(leaf, index);
-                let CanonicalEntry {
+                let LeafEntry {
                     body, index_keys, ..
                 } = sub.entry;
                 new_entries.push(NewEntry {
@@ -284,7 +301,7 @@ impl Sequencer {
 }
 
 enum Outcome {
-    New(u64, Vec<u8>),
+    New(u64, Option<Vec<u8>>),
     Duplicate(u64),
 }
 

@@ -17,7 +17,7 @@ fn entry(index: u64, body: &[u8]) -> NewEntry {
         leaf_hash: leaf_hash(body),
         body: body.to_vec(),
         integrated_time: 1_700_000_000,
-        set: vec![0x30, 0x00],
+        set: Some(vec![0x30, 0x00]),
         index_keys: vec![format!("sha256:{index:064x}")],
     }
 }

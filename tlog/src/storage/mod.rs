@@ -95,8 +95,9 @@ pub struct NewEntry {
     pub body: Vec<u8>,
     /// Unix seconds.
     pub integrated_time: i64,
-    /// Signed entry timestamp (DER ECDSA) over this entry at this index and time.
-    pub set: Vec<u8>,
+    /// Signed entry timestamp (DER ECDSA) over this entry at this index and time; `None`
+    /// for logs whose entries carry no SET (the CT log).
+    pub set: Option<Vec<u8>>,
     /// Search keys.
     pub index_keys: Vec<String>,
 }

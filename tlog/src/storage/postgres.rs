@@ -83,7 +83,7 @@ impl PgStorage {
             .collect();
         let body: Vec<&[u8]> = batch.entries.iter().map(|e| e.body.as_slice()).collect();
         let time: Vec<i64> = batch.entries.iter().map(|e| e.integrated_time).collect();
-        let set: Vec<&[u8]> = batch.entries.iter().map(|e| e.set.as_slice()).collect();
+        let set: Vec<Option<&[u8]>> = batch.entries.iter().map(|e| e.set.as_deref()).collect();
         sqlx::query(
             "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig) \
              SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[])",

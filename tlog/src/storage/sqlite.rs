@@ -154,7 +154,7 @@ impl SqliteStorage {
                     .push_bind(e.leaf_hash.as_bytes().to_vec())
                     .push_bind(e.body.as_slice())
                     .push_bind(e.integrated_time)
-                    .push_bind(e.set.as_slice());
+                    .push_bind(e.set.as_deref());
             });
             q.push(";\n");
         }
