@@ -8,17 +8,17 @@
 //! * `tlog.sqlite` (+ `-wal`, `-shm`): the SQLite database (default backend).
 //! * `lock`: held for the process lifetime so two servers never share a directory.
 
+mod logs;
+
 use std::{
     fs::{self, File, OpenOptions},
-    io::Write,
     net::SocketAddr,
     path::{Path, PathBuf},
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
-use signet_tlog::{http::HttpLimits, storage::Storage, IfMissing, Log, LogConfig};
-use signet_tlog_core::keys::EcdsaP256Signer;
+use signet_tlog::{http::HttpLimits, LogConfig};
 
 /// `signet serve` arguments.
 #[derive(Args, Debug)]
@@ -46,9 +46,6 @@ pub struct ServeArgs {
     max_body_bytes: usize,
 }
 
-const KEY_FILE: &str = "tlog-key.pem";
-const CREATED_MARKER: &str = "tlog-created";
-
 /// Runs the server until interrupted.
 pub fn run(args: ServeArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -62,43 +59,19 @@ async fn serve(args: ServeArgs) -> Result<()> {
     fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
     let _lock = lock_data_dir(&args.data_dir)?;
-    let url = match &args.database_url {
-        Some(u) => u.clone(),
-        None => format!("sqlite:{}", args.data_dir.join("tlog.sqlite").display()),
-    };
-    let storage = Storage::open(&url)
-        .await
-        .context("opening the log database")?;
-    let key_path = args.data_dir.join(KEY_FILE);
-    let marker = args.data_dir.join(CREATED_MARKER);
-    let meta = storage.meta().await.context("reading log metadata")?;
-    let has_log = meta.is_some();
-    // The note key name is the origin's host, fixed when the log was created.
-    let key_name = meta
-        .as_ref()
-        .and_then(|m| m.origin.rsplit_once(" - ").map(|(host, _)| host.to_owned()))
-        .unwrap_or_else(|| args.origin_host.clone());
-    let (signer, if_missing) = match (key_path.exists(), has_log) {
-        (true, _) => (load_key(&key_path, &key_name)?, creation_allowed(&marker)),
-        (false, false) => (create_key(&key_path, &key_name)?, IfMissing::Create),
-        (false, true) => bail!(
-            "the database holds a log but {} is missing; refusing to start with a new key",
-            key_path.display()
-        ),
-    };
     let config = LogConfig {
         origin_host: args.origin_host.clone(),
         max_batch: args.max_batch,
         queue_capacity: args.queue_capacity,
         ..LogConfig::default()
     };
-    let log = Log::start(storage, signer, &config, if_missing)
-        .await
-        .context("starting the transparency log")?;
-    if !marker.exists() {
-        fs::write(&marker, format!("{}\n", log.meta().tree_id))
-            .with_context(|| format!("writing {}", marker.display()))?;
-    }
+    let log = logs::open(
+        &args.data_dir,
+        logs::TLOG,
+        args.database_url.as_deref(),
+        &config,
+    )
+    .await?;
     let limits = HttpLimits {
         max_body_bytes: args.max_body_bytes,
         ..HttpLimits::default()
@@ -113,47 +86,6 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .context("serving HTTP")?;
     Ok(())
-}
-
-/// A log may be created only before it was ever created from this directory.
-fn creation_allowed(marker: &Path) -> IfMissing {
-    if marker.exists() {
-        IfMissing::Refuse
-    } else {
-        IfMissing::Create
-    }
-}
-
-fn load_key(path: &Path, name: &str) -> Result<EcdsaP256Signer> {
-    let pem = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    EcdsaP256Signer::from_pkcs8_pem(&pem, name)
-        .with_context(|| format!("loading log key {}", path.display()))
-}
-
-fn create_key(path: &Path, name: &str) -> Result<EcdsaP256Signer> {
-    let der = EcdsaP256Signer::generate_pkcs8().context("generating the log key")?;
-    let pem = EcdsaP256Signer::pkcs8_pem(&der).context("encoding the log key")?;
-    let tmp = path.with_extension("pem.tmp");
-    {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts
-            .open(&tmp)
-            .with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(pem.as_bytes())?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path).with_context(|| format!("installing {}", path.display()))?;
-    if let Some(dir) = path.parent() {
-        File::open(dir).and_then(|d| d.sync_all()).ok();
-    }
-    tracing::info!(path = %path.display(), "generated a new log key");
-    EcdsaP256Signer::from_pkcs8(&der, name).context("loading the new log key")
 }
 
 fn lock_data_dir(dir: &Path) -> Result<File> {
