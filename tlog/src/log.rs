@@ -258,13 +258,15 @@ impl Log {
             body,
             leaf_hash,
             index_keys,
+            extra: None,
         })
         .await
     }
 
     /// Appends a raw leaf to a certificate-transparency log: `leaf_input` is the RFC 6962
     /// §3.4 `MerkleTreeLeaf` the CT front-end built (it checked the chain and chose the
-    /// timestamp its SCT signs). Search keys let auditors find entries by identity.
+    /// timestamp its SCT signs). Search keys let auditors find entries by identity;
+    /// `extra` is stored beside the leaf, outside the tree (the issuance record).
     ///
     /// # Errors
     /// [`LogError::BadRequest`] on a Rekor-flavoured log (its entries must go through
@@ -273,6 +275,7 @@ impl Log {
         &self,
         leaf_input: Vec<u8>,
         index_keys: Vec<String>,
+        extra: Option<Vec<u8>>,
     ) -> Result<AppendOutcome, LogError> {
         if self.inner.flavor != LogFlavor::CertificateTransparency {
             return Err(LogError::BadRequest(
@@ -284,6 +287,7 @@ impl Log {
             body: leaf_input,
             leaf_hash,
             index_keys,
+            extra,
         })
         .await
     }
@@ -293,6 +297,7 @@ impl Log {
         // Duplicates are found by the sequencer, one storage query per batch.
         // The sequencer takes the body into storage; keep a copy for the response.
         let body = entry.body.clone();
+        let extra = entry.extra.clone();
         let (reply, rx) = oneshot::channel();
         self.inner
             .tx
@@ -318,6 +323,7 @@ impl Log {
                     body,
                     integrated_time,
                     set: set.clone(),
+                    extra,
                 };
                 let set = set.unwrap_or_default();
                 Ok(AppendOutcome::Created(ProvenEntry {

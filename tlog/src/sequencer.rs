@@ -53,6 +53,7 @@ pub(crate) struct LeafEntry {
     pub(crate) body: Vec<u8>,
     pub(crate) leaf_hash: Hash,
     pub(crate) index_keys: Vec<String>,
+    pub(crate) extra: Option<Vec<u8>>,
 }
 
 /// What the sequencer answers.
@@ -187,7 +188,10 @@ impl Sequencer {
                 });
                 in_batch.insert(leaf, index);
                 let LeafEntry {
-                    body, index_keys, ..
+                    body,
+                    index_keys,
+                    extra,
+                    ..
                 } = sub.entry;
                 new_entries.push(NewEntry {
                     index,
@@ -195,6 +199,7 @@ impl Sequencer {
                     body,
                     integrated_time: now,
                     set: set.clone(),
+                    extra,
                     index_keys,
                 });
                 Outcome::New(index, set)

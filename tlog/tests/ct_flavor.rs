@@ -37,6 +37,7 @@ async fn ct_log_takes_raw_leaves_only(backend: Backend) {
             .append_leaf(
                 leaf_input.clone(),
                 vec![format!("email:user{i}@example.com")],
+                Some(format!("issued to user{i}").into_bytes()),
             )
             .await
             .expect("append leaf");
@@ -61,7 +62,7 @@ async fn ct_log_takes_raw_leaves_only(backend: Backend) {
     // The same leaf again is a duplicate at its first index.
     match s
         .log
-        .append_leaf(leaves[7].clone(), vec![])
+        .append_leaf(leaves[7].clone(), vec![], None)
         .await
         .expect("dup")
     {
@@ -73,6 +74,7 @@ async fn ct_log_takes_raw_leaves_only(backend: Backend) {
     assert_eq!(head.size, 40);
     let p = s.log.entry_by_index(21).await.expect("read");
     assert_eq!(p.entry.body, leaves[21]);
+    assert_eq!(p.entry.extra.as_deref(), Some(&b"issued to user21"[..]));
     assert!(p.set.is_empty());
     verify_inclusion(21, head.size, &p.entry.leaf_hash, &p.proof, &head.root).expect("proof");
     assert_eq!(
@@ -103,7 +105,7 @@ async fn rekor_log_refuses_raw_leaves() {
     let s = Server::start(&backend).await;
     let err = s
         .log
-        .append_leaf(b"leaf".to_vec(), vec![])
+        .append_leaf(b"leaf".to_vec(), vec![], None)
         .await
         .expect_err("raw leaf on a Rekor log");
     assert!(matches!(err, LogError::BadRequest(_)), "{err:?}");

@@ -18,6 +18,7 @@ fn entry(index: u64, body: &[u8]) -> NewEntry {
         body: body.to_vec(),
         integrated_time: 1_700_000_000,
         set: Some(vec![0x30, 0x00]),
+        extra: (index % 2 == 1).then(|| format!("record {index}").into_bytes()),
         index_keys: vec![format!("sha256:{index:064x}")],
     }
 }
@@ -95,6 +96,9 @@ async fn failed_batch_leaves_nothing(backend: Backend) {
     let stored = storage.entry_by_index(3).await.expect("read").unwrap();
     assert_eq!(stored.body, b"three");
     assert_eq!(stored.set.as_deref(), Some(&[0x30u8, 0x00][..]));
+    assert_eq!(stored.extra.as_deref(), Some(&b"record 3"[..]));
+    let even = storage.entry_by_index(2).await.expect("read").unwrap();
+    assert_eq!(even.extra, None);
     let found = storage
         .leaf_indexes(&[leaf_hash(b"zero"), leaf_hash(b"three"), leaf_hash(b"none")])
         .await

@@ -71,6 +71,8 @@ pub struct StoredEntry {
     /// Signed entry timestamp (DER ECDSA), stored at sequencing; `None` for entries
     /// written before it was stored.
     pub set: Option<Vec<u8>>,
+    /// Data stored beside the leaf, not hashed into the tree (CT issuance records).
+    pub extra: Option<Vec<u8>>,
 }
 
 /// A signed checkpoint as stored.
@@ -98,6 +100,8 @@ pub struct NewEntry {
     /// Signed entry timestamp (DER ECDSA) over this entry at this index and time; `None`
     /// for logs whose entries carry no SET (the CT log).
     pub set: Option<Vec<u8>>,
+    /// Data stored beside the leaf, not hashed into the tree.
+    pub extra: Option<Vec<u8>>,
     /// Search keys.
     pub index_keys: Vec<String>,
 }

@@ -84,15 +84,17 @@ impl PgStorage {
         let body: Vec<&[u8]> = batch.entries.iter().map(|e| e.body.as_slice()).collect();
         let time: Vec<i64> = batch.entries.iter().map(|e| e.integrated_time).collect();
         let set: Vec<Option<&[u8]>> = batch.entries.iter().map(|e| e.set.as_deref()).collect();
+        let extra: Vec<Option<&[u8]>> = batch.entries.iter().map(|e| e.extra.as_deref()).collect();
         sqlx::query(
-            "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[])",
+            "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig, extra) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[], $6::bytea[])",
         )
         .bind(idx)
         .bind(leaf)
         .bind(body)
         .bind(time)
         .bind(set)
+        .bind(extra)
         .execute(&mut *tx)
         .await?;
         let ids: Vec<i64> = batch.nodes.iter().map(|(id, _)| node_key(*id)).collect();
@@ -205,7 +207,7 @@ impl PgStorage {
         index: u64,
     ) -> Result<Option<StoredEntry>, StorageError> {
         let row = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx = $1",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig, extra FROM entries WHERE idx = $1",
         )
         .bind(index as i64)
         .fetch_optional(&self.pool)
@@ -218,7 +220,7 @@ impl PgStorage {
         leaf: &Hash,
     ) -> Result<Option<StoredEntry>, StorageError> {
         let row = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE leaf_hash = $1",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig, extra FROM entries WHERE leaf_hash = $1",
         )
         .bind(leaf.as_bytes().to_vec())
         .fetch_optional(&self.pool)
@@ -250,7 +252,7 @@ impl PgStorage {
         count: u64,
     ) -> Result<Vec<StoredEntry>, StorageError> {
         let rows = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig, extra FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
         )
         .bind(start as i64)
         .bind((start + count) as i64)
@@ -299,5 +301,6 @@ fn entry_from_row(r: &sqlx::postgres::PgRow) -> Result<StoredEntry, StorageError
         body: r.try_get("body")?,
         integrated_time: r.try_get("integrated_time")?,
         set: r.try_get("set_sig")?,
+        extra: r.try_get("extra")?,
     })
 }

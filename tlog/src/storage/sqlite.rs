@@ -28,7 +28,7 @@ use super::{
     StoredEntry,
 };
 
-/// Rows per multi-row INSERT statement (5 binds per entry row stays far below
+/// Rows per multi-row INSERT statement (6 binds per entry row stays far below
 /// SQLite's 32766-variable limit).
 const ROWS_PER_INSERT: usize = 256;
 
@@ -148,13 +148,14 @@ impl SqliteStorage {
     pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
         let mut q = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE;\n");
         for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
-            q.push("INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig) ");
+            q.push("INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig, extra) ");
             q.push_values(chunk, |mut b, e| {
                 b.push_bind(e.index as i64)
                     .push_bind(e.leaf_hash.as_bytes().to_vec())
                     .push_bind(e.body.as_slice())
                     .push_bind(e.integrated_time)
-                    .push_bind(e.set.as_deref());
+                    .push_bind(e.set.as_deref())
+                    .push_bind(e.extra.as_deref());
             });
             q.push(";\n");
         }
@@ -274,7 +275,7 @@ impl SqliteStorage {
         index: u64,
     ) -> Result<Option<StoredEntry>, StorageError> {
         let row = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx = ?",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig, extra FROM entries WHERE idx = ?",
         )
         .bind(index as i64)
         .fetch_optional(&mut *self.readers.get().await)
@@ -287,7 +288,7 @@ impl SqliteStorage {
         leaf: &Hash,
     ) -> Result<Option<StoredEntry>, StorageError> {
         let row = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE leaf_hash = ?",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig, extra FROM entries WHERE leaf_hash = ?",
         )
         .bind(leaf.as_bytes().to_vec())
         .fetch_optional(&mut *self.readers.get().await)
@@ -325,7 +326,7 @@ impl SqliteStorage {
         count: u64,
     ) -> Result<Vec<StoredEntry>, StorageError> {
         let rows = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time, set_sig FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            "SELECT idx, leaf_hash, body, integrated_time, set_sig, extra FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
         )
         .bind(start as i64)
         .bind((start + count) as i64)
@@ -382,5 +383,6 @@ fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry, StorageErr
         body: r.try_get("body")?,
         integrated_time: r.try_get("integrated_time")?,
         set: r.try_get("set_sig")?,
+        extra: r.try_get("extra")?,
     })
 }

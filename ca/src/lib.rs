@@ -1,0 +1,11 @@
+//! Signet's certificate authority service: the Fulcio v2 API over the pure pieces in
+//! `signet-ca-core` (certificate profile, SCTs, key checks), `signet-ca-identity`
+//! (issuers, identity mapping, policy), `signet-oidc` (token verification) and
+//! `signet-hsm` (PKCS#11 custody), with a certificate-transparency log on
+//! `signet-tlog`.
+//!
+//! `PROTOCOL.md` §2 (Fulcio v2), §3 (profile) and §7 (trust configuration) are the
+//! reference.
+
+pub mod trust;
+pub mod wire;
