@@ -7,5 +7,13 @@
 //! `PROTOCOL.md` §2 (Fulcio v2), §3 (profile) and §7 (trust configuration) are the
 //! reference.
 
+pub mod ct;
+pub mod error;
+pub mod http;
+pub mod issuance;
+pub mod keys;
 pub mod trust;
 pub mod wire;
+
+pub use error::CaError;
+pub use issuance::Ca;
