@@ -18,6 +18,11 @@ struct Cli {
 enum Command {
     /// Run the Signet services (transparency log).
     Serve(cmd::serve::ServeArgs),
+    /// Certificate authority administration (key ceremony).
+    Ca(cmd::ca::CaArgs),
+    /// Print an identity token from the INSECURE development issuer of
+    /// `signet serve --insecure-dev-issuer` (development only; loopback servers only).
+    DevToken(cmd::dev_token::DevTokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +36,8 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Ca(args) => cmd::ca::run(args),
+        Command::DevToken(args) => cmd::dev_token::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

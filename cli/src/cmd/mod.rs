@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
+pub mod ca;
+pub mod dev_token;
 pub mod serve;

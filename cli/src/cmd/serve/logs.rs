@@ -25,6 +25,36 @@ pub struct Stem(&'static str);
 
 /// The Rekor transparency log.
 pub const TLOG: Stem = Stem("tlog");
+/// The CA's certificate-transparency log.
+pub const CT: Stem = Stem("ct");
+
+impl Stem {
+    /// The `S-created` marker's file name.
+    pub fn created_marker(self) -> String {
+        format!("{}-created", self.0)
+    }
+}
+
+/// The signing key of an opened log, loaded again from its file (for the CT front-end,
+/// which signs SCTs with the log's key).
+pub fn load_log_key(data_dir: &Path, stem: Stem, log: &Log) -> Result<EcdsaP256Signer> {
+    let Stem(name) = stem;
+    let host = log
+        .meta()
+        .origin
+        .rsplit_once(" - ")
+        .map(|(h, _)| h.to_owned())
+        .unwrap_or_default();
+    load_key(&data_dir.join(format!("{name}-key.pem")), &host)
+}
+
+/// The DER SubjectPublicKeyInfo of a log's key.
+pub fn public_key_der(log: &Log) -> Result<Vec<u8>> {
+    let verifier =
+        signet_tlog_core::keys::EcdsaP256Verifier::from_pem(&log.public_key_pem(), "log")
+            .context("reading the log's public key")?;
+    Ok(verifier.public_key_der().to_vec())
+}
 
 /// Opens (creating on first start) the log `stem` in `data_dir`: SQLite there unless
 /// `database_url` names another database.

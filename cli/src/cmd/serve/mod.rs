@@ -1,13 +1,17 @@
-//! `signet serve`: runs the transparency log over HTTP.
+//! `signet serve`: runs the transparency log and the certificate authority (with its CT
+//! log) over HTTP, each also startable alone (`--services`).
 //!
 //! Data directory layout (all state lives there unless `--database-url` names PostgreSQL):
 //!
-//! * `tlog-key.pem`: the log's ECDSA P-256 key (PKCS#8, mode 0600), generated on first start.
-//! * `tlog-created`: marker written once the log exists in the database; from then on a
-//!   missing log in the database is an error, never a reason to create a new one.
-//! * `tlog.sqlite` (+ `-wal`, `-shm`): the SQLite database (default backend).
+//! * `tlog-key.pem`, `tlog-created`, `tlog.sqlite`: the transparency log (see `logs`).
+//! * `ct-key.pem`, `ct-created`, `ct.sqlite`: the CA's CT log, kept the same way.
+//! * `ca-chain.pem`, `ca-keys.json` (+ the insecure dev key file): the CA, written by
+//!   `signet ca init`.
+//! * `trusted_root.json`, `signing_config.json`, `trust_config.json`: written at every
+//!   start when both the log and the CA run, for Sigstore clients.
 //! * `lock`: held for the process lifetime so two servers never share a directory.
 
+mod ca;
 mod logs;
 
 use std::{
@@ -44,6 +48,35 @@ pub struct ServeArgs {
     /// Largest request body in bytes (413 beyond).
     #[arg(long, default_value_t = 256 * 1024)]
     max_body_bytes: usize,
+    /// Services to run, comma-separated (`tlog`, `ca`). Default: the log, plus the CA when
+    /// the data directory holds one (`signet ca init`).
+    #[arg(long, value_delimiter = ',')]
+    services: Option<Vec<Service>>,
+    /// The OIDC issuers the CA trusts and their issuance policy (JSON; see
+    /// `signet-ca-identity`'s `IdentityConfig`).
+    #[arg(long)]
+    ca_issuers: Option<PathBuf>,
+    /// Mount an insecure development OIDC issuer at `/dev-issuer` and trust it (tokens
+    /// from `signet dev-token`). Never in production: anyone who reaches it gets
+    /// certificates.
+    #[arg(long)]
+    insecure_dev_issuer: bool,
+    /// The URL clients use to reach this server (trust files, development issuer).
+    /// Default: `http://<listen address>`.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Database URL of the CA's CT log (default: SQLite `ct.sqlite` in the data directory).
+    #[arg(long, env = "SIGNET_CT_DATABASE_URL")]
+    ct_database_url: Option<String>,
+}
+
+/// A service `signet serve` can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Service {
+    /// The Rekor v1 transparency log.
+    Tlog,
+    /// The certificate authority (Fulcio v2) with its CT log.
+    Ca,
 }
 
 /// Runs the server until interrupted.
@@ -59,28 +92,78 @@ async fn serve(args: ServeArgs) -> Result<()> {
     fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
     let _lock = lock_data_dir(&args.data_dir)?;
-    let config = LogConfig {
-        origin_host: args.origin_host.clone(),
-        max_batch: args.max_batch,
-        queue_capacity: args.queue_capacity,
-        ..LogConfig::default()
+    let (run_tlog, run_ca) = match &args.services {
+        Some(list) => (list.contains(&Service::Tlog), list.contains(&Service::Ca)),
+        None => (true, ca::initialised(&args.data_dir)),
     };
-    let log = logs::open(
-        &args.data_dir,
-        logs::TLOG,
-        args.database_url.as_deref(),
-        &config,
-    )
-    .await?;
-    let limits = HttpLimits {
-        max_body_bytes: args.max_body_bytes,
-        ..HttpLimits::default()
-    };
-    let app = signet_tlog::http::router(log, &limits);
+    if !run_tlog && !run_ca {
+        anyhow::bail!("--services names no service to run");
+    }
+    if !run_ca && args.insecure_dev_issuer {
+        anyhow::bail!(
+            "--insecure-dev-issuer needs the CA: run `signet ca init` on this data directory first"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
-    tracing::info!(addr = %listener.local_addr()?, data_dir = %args.data_dir.display(), "signet serving");
+    let local = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+
+    let mut app = axum::Router::new();
+    let mut tlog = None;
+    if run_tlog {
+        let config = LogConfig {
+            origin_host: args.origin_host.clone(),
+            max_batch: args.max_batch,
+            queue_capacity: args.queue_capacity,
+            ..LogConfig::default()
+        };
+        let log = logs::open(
+            &args.data_dir,
+            logs::TLOG,
+            args.database_url.as_deref(),
+            &config,
+        )
+        .await?;
+        let limits = HttpLimits {
+            max_body_bytes: args.max_body_bytes,
+            ..HttpLimits::default()
+        };
+        app = app.merge(signet_tlog::http::router(log.clone(), &limits));
+        tlog = Some(log);
+    }
+    if run_ca {
+        let started = ca::start(&ca::CaOptions {
+            data_dir: &args.data_dir,
+            issuers_file: args.ca_issuers.as_deref(),
+            dev_issuer: if args.insecure_dev_issuer {
+                ca::DevIssuer::InsecurelyEnabled
+            } else {
+                ca::DevIssuer::Off
+            },
+            public_url: &public_url,
+            origin_host: &args.origin_host,
+            ct_database_url: args.ct_database_url.as_deref(),
+        })
+        .await?;
+        if let Some(log) = &tlog {
+            ca::write_trust_files(
+                &args.data_dir,
+                &public_url,
+                &started.ca,
+                log,
+                started.dev_issuer_url.clone(),
+            )?;
+        }
+        app = app.merge(started.router);
+    } else {
+        tracing::info!("certificate authority not started (no CA in the data directory; `signet ca init` creates one)");
+    }
+    tracing::info!(addr = %local, data_dir = %args.data_dir.display(), tlog = run_tlog, ca = run_ca, "signet serving");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -1,0 +1,159 @@
+//! Interoperability with a Sigstore client nobody on the team wrote: sigstore-python 4.5.1
+//! (`.ci/run` installs it from PyPI) signs an artefact against a real `signet serve`
+//! (CA with embedded SCTs, transparency log) pointed at by the `trust_config.json` the
+//! server writes, then verifies the bundle offline against the same trust config.
+//!
+//! The `sigstore` command is taken from `SIGNET_SIGSTORE_PYTHON` or `PATH`; the test fails
+//! (never skips) when it is missing.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
+
+fn sigstore_cli() -> PathBuf {
+    if let Ok(p) = std::env::var("SIGNET_SIGSTORE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("sigstore"))
+            .find(|p| p.is_file())
+    });
+    found.expect(
+        "the `sigstore` CLI (sigstore-python 4.5.1) is not installed: \
+         `python3 -m pip install sigstore==4.5.1` (.ci/run does this)",
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run command")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path, port: u16) -> Server {
+    let child = Command::new(SIGNET)
+        .args(["serve", "--insecure-dev-issuer", "--data-dir"])
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("SIGNET_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn signet serve");
+    let mut server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !dir.join("trust_config.json").exists()
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("signet serve exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+#[test]
+fn sigstore_python_signs_and_verifies_against_signet() {
+    let sigstore = sigstore_cli();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    ok(
+        &run(Command::new(SIGNET)
+            .args([
+                "ca",
+                "init",
+                "--insecure-software-keys-for-development",
+                "--data-dir",
+            ])
+            .arg(&data)),
+        "signet ca init",
+    );
+    let port = free_port();
+    let _server = serve(&data, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let token = ok(
+        &run(Command::new(SIGNET).args([
+            "dev-token",
+            "--server",
+            &base,
+            "--sub",
+            "alice",
+            "--email",
+            "alice@example.com",
+        ])),
+        "signet dev-token",
+    );
+    let token = token.trim();
+    let artefact = tmp.path().join("artefact.txt");
+    std::fs::write(&artefact, b"signed by sigstore-python through signet\n").unwrap();
+    let trust = data.join("trust_config.json");
+    // No ambient credentials or TUF: everything comes from the trust config.
+    let sigstore_cmd = || {
+        let mut c = Command::new(&sigstore);
+        c.env("HOME", tmp.path())
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL");
+        c
+    };
+    ok(
+        &run(sigstore_cmd()
+            .arg("--trust-config")
+            .arg(&trust)
+            .args(["sign", "--identity-token", token])
+            .arg(&artefact)),
+        "sigstore sign",
+    );
+    let bundle = tmp.path().join("artefact.txt.sigstore.json");
+    assert!(bundle.exists(), "bundle written");
+    let issuer = format!("{base}/dev-issuer");
+    let verify = |identity: &str, file: &Path| {
+        run(sigstore_cmd()
+            .arg("--trust-config")
+            .arg(&trust)
+            .args(["verify", "identity", "--cert-identity", identity])
+            .args(["--cert-oidc-issuer", &issuer, "--bundle"])
+            .arg(&bundle)
+            .arg(file))
+    };
+    ok(&verify("alice@example.com", &artefact), "sigstore verify");
+    // The same bundle does not verify for another identity, nor for another artefact.
+    assert!(!verify("bob@example.com", &artefact).status.success());
+    let other = tmp.path().join("other.txt");
+    std::fs::write(&other, b"something else\n").unwrap();
+    assert!(!verify("alice@example.com", &other).status.success());
+}
