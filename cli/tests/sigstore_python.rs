@@ -16,19 +16,30 @@ use std::{
 
 const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
 
-fn sigstore_cli() -> PathBuf {
+/// How to run sigstore-python: `SIGNET_SIGSTORE_PYTHON` (a path to its `sigstore`
+/// script), else `sigstore` on `PATH`, else `python3 -m sigstore` when the module imports.
+fn sigstore_cli() -> Vec<PathBuf> {
     if let Ok(p) = std::env::var("SIGNET_SIGSTORE_PYTHON") {
-        return PathBuf::from(p);
+        return vec![PathBuf::from(p)];
     }
-    let found = std::env::var_os("PATH").and_then(|paths| {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|d| d.join("sigstore"))
             .find(|p| p.is_file())
     });
-    found.expect(
-        "the `sigstore` CLI (sigstore-python 4.5.1) is not installed: \
-         `python3 -m pip install sigstore==4.5.1` (.ci/run does this)",
-    )
+    if let Some(p) = on_path {
+        return vec![p];
+    }
+    let module = Command::new("python3")
+        .args(["-c", "import sigstore"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        module,
+        "sigstore-python 4.5.1 is not installed: `python3 -m pip install sigstore==4.5.1` \
+         (.ci/run does this)"
+    );
+    vec!["python3".into(), "-m".into(), "sigstore".into()]
 }
 
 fn free_port() -> u16 {
@@ -124,8 +135,8 @@ fn sigstore_python_signs_and_verifies_against_signet() {
     let trust = data.join("trust_config.json");
     // No ambient credentials or TUF: everything comes from the trust config.
     let sigstore_cmd = || {
-        let mut c = Command::new(&sigstore);
-        c.env("HOME", tmp.path())
+        let mut c = Command::new(&sigstore[0]);
+        c.args(&sigstore[1..])
             .env_remove("SIGSTORE_ID_TOKEN")
             .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL");
         c
