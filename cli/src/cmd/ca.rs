@@ -19,7 +19,7 @@
 
 use std::{
     fmt::Write as _,
-    fs::{self, File, OpenOptions},
+    fs,
     path::{Path, PathBuf},
 };
 
@@ -137,7 +137,7 @@ fn init(args: InitArgs) -> Result<()> {
     let dir = &args.data_dir;
     fs::create_dir_all(dir)
         .with_context(|| format!("creating data directory {}", dir.display()))?;
-    let _lock = lock_data_dir(dir)?;
+    let _lock = super::data_dir::lock(dir)?;
     // The library's messages already include their causes: flattened to one line, not
     // repeated by the error chain.
     let store =
@@ -171,21 +171,6 @@ fn insecure_warning(dir: &Path) -> String {
          identity. Never use this CA outside development.",
         dir.join(keys::INSECURE_KEY_FILE).display()
     )
-}
-
-/// Locks `DIR/lock` for the ceremony, as `signet serve` does for its lifetime, so the
-/// ceremony never runs under a running server. (A copy of serve's `lock_data_dir`.)
-fn lock_data_dir(dir: &Path) -> Result<File> {
-    let path = dir.join("lock");
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    f.try_lock()
-        .map_err(|_| anyhow!("{} is in use by another signet process", dir.display()))?;
-    Ok(f)
 }
 
 /// What the ceremony created, for the operator's record.

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
 pub mod ca;
+pub mod data_dir;
 pub mod dev_token;
 pub mod serve;

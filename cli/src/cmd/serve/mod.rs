@@ -14,11 +14,7 @@
 mod ca;
 mod logs;
 
-use std::{
-    fs::{self, File, OpenOptions},
-    net::SocketAddr,
-    path::{Path, PathBuf},
-};
+use std::{fs, net::SocketAddr, path::PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -91,7 +87,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
 async fn serve(args: ServeArgs) -> Result<()> {
     fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
-    let _lock = lock_data_dir(&args.data_dir)?;
+    let _lock = crate::cmd::data_dir::lock(&args.data_dir)?;
     let (run_tlog, run_ca) = match &args.services {
         Some(list) => (list.contains(&Service::Tlog), list.contains(&Service::Ca)),
         None => (true, ca::initialised(&args.data_dir)),
@@ -169,19 +165,6 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .context("serving HTTP")?;
     Ok(())
-}
-
-fn lock_data_dir(dir: &Path) -> Result<File> {
-    let path = dir.join("lock");
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    f.try_lock()
-        .map_err(|_| anyhow::anyhow!("{} is in use by another signet process", dir.display()))?;
-    Ok(f)
 }
 
 async fn shutdown_signal() {
