@@ -310,11 +310,14 @@ pub struct PrecertEntry {
     pub tbs_certificate: Vec<u8>,
 }
 
-/// RFC 6962 §3.2 `digitally-signed struct` for a precert entry.
+/// The two RFC 6962 structures over a precert entry share one layout: the
+/// `digitally-signed struct` an SCT signs (§3.2: `sct_version`, `signature_type`) and the
+/// `MerkleTreeLeaf` a log hashes (§3.4: `version`, `leaf_type`), each followed by the
+/// `TimestampedEntry` fields. For v1 both leading bytes are 0 in both.
 #[derive(TlsSerialize, TlsSize)]
-struct PrecertSignedData<'a> {
-    sct_version: u8,
-    signature_type: u8,
+struct PrecertTimestamped<'a> {
+    version: u8,
+    kind: u8,
     timestamp: u64,
     entry_type: u16,
     issuer_key_hash: [u8; 32],
@@ -322,16 +325,29 @@ struct PrecertSignedData<'a> {
     extensions: TlsByteSliceU16<'a>,
 }
 
-/// RFC 6962 §3.4 `MerkleTreeLeaf` for a precert `TimestampedEntry`.
-#[derive(TlsSerialize, TlsSize)]
-struct PrecertMerkleTreeLeaf<'a> {
-    version: u8,
-    leaf_type: u8,
-    timestamp: u64,
-    entry_type: u16,
-    issuer_key_hash: [u8; 32],
-    tbs_certificate: TlsByteSliceU24<'a>,
-    extensions: TlsByteSliceU16<'a>,
+fn precert_timestamped(
+    kind: u8,
+    entry: &PrecertEntry,
+    timestamp_ms: u64,
+    extensions: &[u8],
+) -> Result<Vec<u8>, SctError> {
+    check_len(
+        "TBSCertificate",
+        entry.tbs_certificate.len(),
+        MAX_U24_VECTOR,
+    )?;
+    check_len("CT extensions", extensions.len(), MAX_U16_VECTOR)?;
+    PrecertTimestamped {
+        version: SCT_VERSION_V1,
+        kind,
+        timestamp: timestamp_ms,
+        entry_type: ENTRY_TYPE_PRECERT,
+        issuer_key_hash: entry.issuer_key_hash,
+        tbs_certificate: TlsByteSliceU24(&entry.tbs_certificate),
+        extensions: TlsByteSliceU16(extensions),
+    }
+    .tls_serialize_detached()
+    .map_err(SctError::Encode)
 }
 
 /// The bytes an SCT signature covers (RFC 6962 §3.2): `sct_version=0 ‖ signature_type=0 ‖
@@ -345,23 +361,12 @@ pub fn precert_signed_data(
     timestamp_ms: u64,
     extensions: &[u8],
 ) -> Result<Vec<u8>, SctError> {
-    check_len(
-        "TBSCertificate",
-        entry.tbs_certificate.len(),
-        MAX_U24_VECTOR,
-    )?;
-    check_len("CT extensions", extensions.len(), MAX_U16_VECTOR)?;
-    PrecertSignedData {
-        sct_version: SCT_VERSION_V1,
-        signature_type: SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP,
-        timestamp: timestamp_ms,
-        entry_type: ENTRY_TYPE_PRECERT,
-        issuer_key_hash: entry.issuer_key_hash,
-        tbs_certificate: TlsByteSliceU24(&entry.tbs_certificate),
-        extensions: TlsByteSliceU16(extensions),
-    }
-    .tls_serialize_detached()
-    .map_err(SctError::Encode)
+    precert_timestamped(
+        SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP,
+        entry,
+        timestamp_ms,
+        extensions,
+    )
 }
 
 /// The `MerkleTreeLeaf` a CT log hashes for a precert entry (RFC 6962 §3.4): `version=0 ‖
@@ -375,23 +380,7 @@ pub fn merkle_tree_leaf(
     timestamp_ms: u64,
     extensions: &[u8],
 ) -> Result<Vec<u8>, SctError> {
-    check_len(
-        "TBSCertificate",
-        entry.tbs_certificate.len(),
-        MAX_U24_VECTOR,
-    )?;
-    check_len("CT extensions", extensions.len(), MAX_U16_VECTOR)?;
-    PrecertMerkleTreeLeaf {
-        version: SCT_VERSION_V1,
-        leaf_type: LEAF_TYPE_TIMESTAMPED_ENTRY,
-        timestamp: timestamp_ms,
-        entry_type: ENTRY_TYPE_PRECERT,
-        issuer_key_hash: entry.issuer_key_hash,
-        tbs_certificate: TlsByteSliceU24(&entry.tbs_certificate),
-        extensions: TlsByteSliceU16(extensions),
-    }
-    .tls_serialize_detached()
-    .map_err(SctError::Encode)
+    precert_timestamped(LEAF_TYPE_TIMESTAMPED_ENTRY, entry, timestamp_ms, extensions)
 }
 
 /// Issues an SCT for `entry` at `timestamp_ms` with no extensions, signed by a CT log key
