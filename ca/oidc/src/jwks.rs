@@ -25,13 +25,18 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use openidconnect::core::CoreJsonWebKeySet;
-use openidconnect::JsonWebKey as _;
+use openidconnect::{JsonWebKey as _, JsonWebKeySet};
 use reqwest::Url;
 use serde::Deserialize;
 
 use crate::error::TokenError;
 use crate::fetch::{self, Fetcher};
+use crate::jwk::AwsLcJsonWebKey;
+
+/// A JWKS as parsed: openidconnect's set, of keys verified with aws-lc-rs (entries
+/// openidconnect cannot parse are skipped; see [`crate::jwk`] for keys that parse but are
+/// unusable).
+pub(crate) type KeySet = JsonWebKeySet<AwsLcJsonWebKey>;
 
 /// The discovery fields this crate uses (OpenID Connect Discovery 1.0 §3; all three are
 /// REQUIRED there).
@@ -47,8 +52,9 @@ struct DiscoveryDocument {
 pub(crate) struct IssuerKeys {
     /// `id_token_signing_alg_values_supported`, verbatim.
     pub advertised_algs: Vec<String>,
-    /// The keys (entries openidconnect cannot use are skipped when parsed).
-    pub jwks: CoreJsonWebKeySet,
+    /// The keys, their material decoded and parsed (entries openidconnect cannot parse are
+    /// skipped).
+    pub jwks: KeySet,
     /// When the discovery document was fetched (the TTL runs from here).
     pub discovered_at: Instant,
     /// Bumped on every successful fetch of this issuer, to detect a refetch by another task.
@@ -225,7 +231,7 @@ impl KeyCache {
         &self,
         issuer: &str,
         issuer_url: &Url,
-    ) -> Result<(Vec<String>, CoreJsonWebKeySet), TokenError> {
+    ) -> Result<(Vec<String>, KeySet), TokenError> {
         let url = fetch::discovery_url(issuer)?;
         tracing::debug!(issuer, %url, "fetching OIDC discovery document");
         let body = self.fetcher.get(&url).await?;
@@ -247,7 +253,7 @@ impl KeyCache {
         Ok((doc.id_token_signing_alg_values_supported, jwks))
     }
 
-    async fn fetch_jwks(&self, url: &Url) -> Result<CoreJsonWebKeySet, TokenError> {
+    async fn fetch_jwks(&self, url: &Url) -> Result<KeySet, TokenError> {
         tracing::debug!(%url, "fetching JWKS");
         let body = self.fetcher.get(url).await?;
         serde_json::from_slice(&body).map_err(|e| TokenError::InvalidIssuerDocument {

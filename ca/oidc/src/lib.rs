@@ -11,7 +11,9 @@
 //! * [`TokenVerifier`]: discovery, per-issuer JWKS cache with a rate-limited refetch on an
 //!   unknown `kid`, claim checks and the signature check by `openidconnect`. The steps and
 //!   their order are listed on [`TokenVerifier::verify`]; each failure is a [`TokenError`]
-//!   variant naming the check and its values.
+//!   variant naming the check and its values. openidconnect selects the key and checks the
+//!   JWT; the signature itself is verified with aws-lc-rs, through this crate's own JWK type
+//!   (keys decoded and parsed once per JWKS fetch).
 //! * [`dev_issuer::InsecureDevIssuer`]: an in-process issuer for development only.
 //!
 //! # URL rules
@@ -37,6 +39,7 @@ mod claims;
 pub mod dev_issuer;
 mod error;
 mod fetch;
+mod jwk;
 mod jwks;
 mod token;
 mod verifier;

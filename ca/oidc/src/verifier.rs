@@ -3,11 +3,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
-use openidconnect::core::{
-    CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
-};
+use openidconnect::core::{CoreIdToken, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    ClaimsVerificationError, ClientId, IssuerUrl, JsonWebKey as _, Nonce,
+    ClaimsVerificationError, ClientId, IdTokenVerifier, IssuerUrl, JsonWebKey as _, Nonce,
     SignatureVerificationError,
 };
 use serde_json::{Map, Value};
@@ -15,7 +13,8 @@ use serde_json::{Map, Value};
 use crate::claims::{self, TimePolicy};
 use crate::error::{MalformedReason, SetupError, TokenError};
 use crate::fetch::{self, Fetcher};
-use crate::jwks::{IssuerKeys, KeyCache, Refetched};
+use crate::jwk::{jose_name, AwsLcJsonWebKey};
+use crate::jwks::{IssuerKeys, KeyCache, KeySet, Refetched};
 use crate::token::{self, TokenLimits, DEFAULT_MAX_TOKEN_BYTES};
 
 /// Settings of a [`TokenVerifier`]. [`Default`] gives the values documented on each field.
@@ -164,8 +163,9 @@ impl TokenVerifier {
     /// 6. the `kid` is in the JWKS, after at most one rate-limited refetch of discovery and
     ///    JWKS ([`TokenError::UnknownKey`]);
     /// 7. `alg` is advertised by the issuer ([`TokenError::AlgorithmNotAdvertised`]);
-    /// 8. the signature, by openidconnect's ID-token verifier, which also re-checks `iss`,
-    ///    `aud` and `exp` ([`TokenError::BadSignature`]).
+    /// 8. the signature, by openidconnect's ID-token verifier (which also re-checks `iss`,
+    ///    `aud` and `exp`) with the key's signature check done by aws-lc-rs
+    ///    ([`TokenError::BadSignature`]; RSA keys must have 2048 to 8192 bits).
     ///
     /// Steps 1–4 use no network, so a token with wrong claims costs no fetch.
     ///
@@ -274,7 +274,7 @@ fn unix_seconds(time: SystemTime) -> i64 {
     }
 }
 
-/// The signature step, run by openidconnect's `IdTokenVerifier`.
+/// The signature step, run by openidconnect's `IdTokenVerifier` over [`AwsLcJsonWebKey`]s.
 struct SignatureCheck<'a> {
     issuer: &'a str,
     audience: &'a str,
@@ -294,8 +294,10 @@ impl SignatureCheck<'_> {
                 reason: "not a URL",
             }
         })?;
-        // Only the keys with the token's kid (if it has one) are candidates.
-        let candidates = CoreJsonWebKeySet::new(
+        // Only the keys with the token's kid (if it has one) are candidates. openidconnect's
+        // verifier owns its key set; a key clone is a reference count (the parsed key material
+        // is shared), so this copies pointers, not keys.
+        let candidates = KeySet::new(
             keys.jwks
                 .keys()
                 .iter()
@@ -308,7 +310,7 @@ impl SignatureCheck<'_> {
         );
         let time =
             DateTime::<Utc>::from_timestamp(self.time, 0).unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let verifier = CoreIdTokenVerifier::new_public_client(
+        let verifier = IdTokenVerifier::<AwsLcJsonWebKey>::new_public_client(
             ClientId::new(self.audience.to_owned()),
             issuer_url,
             candidates,
@@ -353,13 +355,5 @@ impl SignatureCheck<'_> {
             },
             other => TokenError::Rejected(other.to_string()),
         }
-    }
-}
-
-/// The JOSE name of an algorithm from [`allowed_algorithm`].
-fn jose_name(alg: &CoreJwsSigningAlgorithm) -> String {
-    match serde_json::to_value(alg) {
-        Ok(Value::String(name)) => name,
-        _ => format!("{alg:?}"),
     }
 }

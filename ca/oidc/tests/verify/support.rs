@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, KeyPair as _, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+    EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
 };
 use axum::body::Body;
 use axum::extract::State;
@@ -46,24 +47,68 @@ pub struct TestKey {
 
 impl TestKey {
     pub fn es256(kid: &str) -> Self {
-        let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        Self::ecdsa(kid, Algorithm::ES256, &ECDSA_P256_SHA256_FIXED_SIGNING)
+    }
+
+    pub fn es384(kid: &str) -> Self {
+        Self::ecdsa(kid, Algorithm::ES384, &ECDSA_P384_SHA384_FIXED_SIGNING)
+    }
+
+    fn ecdsa(kid: &str, alg: Algorithm, signing: &'static EcdsaSigningAlgorithm) -> Self {
+        let pair = EcdsaKeyPair::generate(signing).unwrap();
         let pkcs8 = pair.to_pkcs8v1().unwrap();
         let spki: PublicKeyX509Der = pair.public_key().as_der().unwrap();
         Self::finish(
             kid,
-            Algorithm::ES256,
+            alg,
             EncodingKey::from_ec_der(pkcs8.as_ref()),
             spki.as_ref(),
         )
     }
 
+    pub fn ed25519(kid: &str) -> Self {
+        let pair = Ed25519KeyPair::generate().unwrap();
+        let pkcs8 = pair.to_pkcs8v1().unwrap();
+        let spki: PublicKeyX509Der = pair.public_key().as_der().unwrap();
+        Self::finish(
+            kid,
+            Algorithm::EdDSA,
+            EncodingKey::from_ed_der(pkcs8.as_ref()),
+            spki.as_ref(),
+        )
+    }
+
     pub fn rs256(kid: &str) -> Self {
+        Self::rsa(kid, Algorithm::RS256)
+    }
+
+    pub fn ps256(kid: &str) -> Self {
+        Self::rsa(kid, Algorithm::PS256)
+    }
+
+    fn rsa(kid: &str, alg: Algorithm) -> Self {
         let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
         let pkcs8: Pkcs8V1Der = pair.as_der().unwrap();
         let private_pem = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()));
         let spki: PublicKeyX509Der = pair.public_key().as_der().unwrap();
         let encoding = EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
-        Self::finish(kid, Algorithm::RS256, encoding, spki.as_ref())
+        Self::finish(kid, alg, encoding, spki.as_ref())
+    }
+
+    /// This key's public JWK without its `alg` member (which RFC 7517 §4.4 makes optional),
+    /// under another kid.
+    pub fn jwk_without_alg(&self, kid: &str) -> Value {
+        let mut jwk = self.jwk.clone();
+        jwk.as_object_mut().unwrap().remove("alg");
+        jwk["kid"] = kid.into();
+        jwk
+    }
+
+    /// Signs `claims` with this key under algorithm `alg` (which must suit the key).
+    pub fn sign_with(&self, alg: Algorithm, claims: &Value, kid: Option<&str>) -> String {
+        let mut header = Header::new(alg);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
     }
 
     fn finish(kid: &str, alg: Algorithm, encoding: EncodingKey, spki: &[u8]) -> Self {
@@ -172,6 +217,11 @@ impl TestIssuer {
 
     pub fn publish(&self, key: &TestKey) {
         self.state.keys.lock().unwrap().push(key.jwk.clone());
+    }
+
+    /// Adds any JSON value to the JWKS `keys` array.
+    pub fn publish_json(&self, jwk: Value) {
+        self.state.keys.lock().unwrap().push(jwk);
     }
 
     pub fn advertise(&self, algs: &[&str]) {
