@@ -13,7 +13,7 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{json, Map, Value};
 use signet_ca::{
-    ct::CtLog,
+    ct::{CtLog, StoredExtra},
     keys::{self, CeremonyKeys, CeremonyParams},
     Ca,
 };
@@ -203,7 +203,8 @@ async fn csr_with_bearer_token_like_sigstore_python() {
     let log = env.ct.log();
     assert_eq!(log.head().size, 1);
     let entry = log.entry_by_index(0).await.unwrap().entry;
-    let record: Value = serde_json::from_slice(entry.extra.as_deref().unwrap()).unwrap();
+    let extra = StoredExtra::decode(entry.extra.as_deref().unwrap()).unwrap();
+    let record: Value = serde_json::from_slice(&extra.issuance_record).unwrap();
     assert_eq!(record["allowedBy"]["rule"], "example-staff");
     assert_eq!(record["identity"]["san"], "alice@example.com");
     assert_eq!(log.lookup("san:alice@example.com").await.unwrap(), vec![0]);

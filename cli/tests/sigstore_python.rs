@@ -7,6 +7,7 @@
 //! (never skips) when it is missing.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use serde_json::Value;
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
@@ -167,4 +168,34 @@ fn sigstore_python_signs_and_verifies_against_signet() {
     let other = tmp.path().join("other.txt");
     std::fs::write(&other, b"something else\n").unwrap();
     assert!(!verify("alice@example.com", &other).status.success());
+
+    // The one certificate sigstore-python obtained is in the CT log, readable through the
+    // RFC 6962 §4 API that `signet serve` mounts under /ct.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |path: &str| -> Value {
+        let url = format!("{base}/ct{path}");
+        rt.block_on(async {
+            let resp = reqwest::get(&url).await.unwrap();
+            assert_eq!(resp.status(), 200, "GET {url}");
+            resp.json().await.unwrap()
+        })
+    };
+    let sth = get("/ct/v1/get-sth");
+    assert_eq!(sth["tree_size"], 1, "{sth}");
+    let entries = get("/ct/v1/get-entries?start=0&end=0");
+    assert_eq!(
+        entries["entries"].as_array().map(Vec::len),
+        Some(1),
+        "{entries}"
+    );
+    let roots = get("/ct/v1/get-roots");
+    let chain = std::fs::read_to_string(data.join("ca-chain.pem")).unwrap();
+    let root_b64 = roots["certificates"][0].as_str().unwrap().to_owned();
+    assert!(
+        chain.replace('\n', "").contains(&root_b64[..64]),
+        "get-roots names the CA root of ca-chain.pem"
+    );
 }

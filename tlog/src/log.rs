@@ -474,6 +474,28 @@ impl Log {
         Ok(ConsistencyAnswer { root, proof })
     }
 
+    /// RFC 6962 §2.1.1 audit path of `index` in the published tree of `size` (an older
+    /// tree head than the newest one is fine: complete nodes never change).
+    ///
+    /// # Errors
+    /// [`LogError::BadRequest`] unless `index < size <= tree size`.
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LogError> {
+        let head = self.head();
+        if index >= size || size > head.size {
+            return Err(LogError::BadRequest(format!(
+                "need index < size <= tree size ({}), got index={index} size={size}",
+                head.size
+            )));
+        }
+        let plan = proof::inclusion_plan(index, size)?;
+        let nodes = self
+            .inner
+            .cache
+            .get(&self.inner.storage, head.size, plan.node_ids())
+            .await?;
+        Ok(plan.assemble(|id| nodes.get(&id).copied())?)
+    }
+
     /// The checkpoint this log signed for exactly `size`, if any.
     pub async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, LogError> {
         Ok(self.inner.storage.checkpoint_at(size).await?)

@@ -77,6 +77,28 @@ async fn ct_log_takes_raw_leaves_only(backend: Backend) {
     assert_eq!(p.entry.extra.as_deref(), Some(&b"issued to user21"[..]));
     assert!(p.set.is_empty());
     verify_inclusion(21, head.size, &p.entry.leaf_hash, &p.proof, &head.root).expect("proof");
+    // Inclusion proofs against older tree sizes (RFC 6962 get-proof-by-hash needs them).
+    for size in [1u64, 2, 16, 17, 33, 40] {
+        let root = s.log.root_at(size).await.expect("root");
+        for index in [0, size / 2, size - 1] {
+            let path = s.log.inclusion_proof(index, size).await.expect("proof");
+            let leaf = leaf_hash(&leaves[index as usize]);
+            verify_inclusion(index, size, &leaf, &path, &root).expect("old-size proof");
+            if size > 1 {
+                let other = leaf_hash(&leaves[((index + 1) % size) as usize]);
+                assert!(verify_inclusion(index, size, &other, &path, &root).is_err());
+            }
+        }
+    }
+    for (index, size) in [(5u64, 5u64), (0, 0), (0, 41)] {
+        assert!(
+            matches!(
+                s.log.inclusion_proof(index, size).await,
+                Err(LogError::BadRequest(_))
+            ),
+            "index {index} size {size}"
+        );
+    }
     assert_eq!(
         s.log
             .lookup("email:user5@example.com")

@@ -7,6 +7,7 @@
 //! * [`profile`]: CA certificates for the key ceremony (§3.2), leaf certificates (§3.1),
 //!   precertificates and final certificates with embedded SCTs (§3.6);
 //! * [`sct`]: RFC 6962 SCTs, SCT lists, precert signed data and Merkle leaves;
+//! * [`sth`]: RFC 6962 signed tree heads (`get-sth`);
 //! * [`signer`]: the CA key as something that signs ([`signer::CaSigner`]);
 //! * [`dev_key`]: an in-memory CA key for development and tests only.
 //!
@@ -19,5 +20,6 @@ pub mod request;
 pub mod san;
 pub mod sct;
 pub mod signer;
+pub mod sth;
 
 pub use pem::PemError;

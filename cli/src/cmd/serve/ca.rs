@@ -118,10 +118,12 @@ pub async fn start(opts: &CaOptions<'_>) -> Result<Started> {
         ct,
         signet_ca_core::profile::DEFAULT_LEAF_VALIDITY,
     ));
-    let mut router = signet_ca::http::router(ca.clone()).nest(
-        "/ct",
-        signet_tlog::http::tiles_router(ct_log, &signet_tlog::http::HttpLimits::default()),
+    // The CT log for auditors: C2SP tiles and the RFC 6962 §4 read API, both under /ct.
+    let limits = signet_tlog::http::HttpLimits::default();
+    let ct_routes = signet_tlog::http::tiles_router(ct_log, &limits).merge(
+        signet_ca::ct_api::rfc6962_router(ca.ct().clone(), ca.keys().chain_der.clone(), &limits),
     );
+    let mut router = signet_ca::http::router(ca.clone()).nest("/ct", ct_routes);
     let dev_issuer_url = dev.as_ref().map(|d| d.issuer_url().to_owned());
     if let Some(d) = dev {
         router = router.nest("/dev-issuer", d.router());
