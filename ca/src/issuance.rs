@@ -20,7 +20,7 @@ use signet_ca_core::{
     profile::{self, LeafRequest},
     request::{self, CheckedPublicKey},
     san::CertIdentity,
-    signer::CaSigner,
+    signer::{CaSigner, SignerLatency},
 };
 use signet_ca_identity::{map_identity, AllowedBy, Configuration, IdentitySummary, IssuerRegistry};
 use signet_oidc::{peek_issuer, TokenVerifier};
@@ -161,7 +161,8 @@ impl Ca {
         let signer = self.keys.signer.clone();
         let identity: CertIdentity = mapped.cert;
         let validity = self.validity;
-        let precert = blocking(move || {
+        let latency = signer.latency();
+        let precert = with_signer(latency, move || {
             let mut leaf = LeafRequest::new(&key, &identity, now);
             leaf.validity = validity;
             profile::precertificate(&issuer_cert, signer.as_ref(), &leaf)
@@ -183,7 +184,7 @@ impl Ca {
 
         let issuer_cert = self.keys.issuer.clone();
         let signer: Arc<dyn CaSigner> = self.keys.signer.clone();
-        let leaf_der = blocking(move || {
+        let leaf_der = with_signer(latency, move || {
             profile::final_certificate(&issuer_cert, signer.as_ref(), &precert, &[logged.sct])
                 .map_err(|e| CaError::Signing(e.to_string()))
         })
@@ -236,12 +237,19 @@ fn request_key(req: &SigningCertRequest, challenge: &str) -> Result<CheckedPubli
 }
 
 /// Runs CA-key work on the blocking pool: an HSM call must not hold an async worker.
-async fn blocking<T: Send + 'static>(
+/// Runs `f`, which signs with a key of this `latency`: in place for an in-process key
+/// (a thread hand-off would cost more than the signature), on the blocking pool for one
+/// that may block (an HSM round trip must not stall the async threads).
+async fn with_signer<T: Send + 'static>(
+    latency: SignerLatency,
     f: impl FnOnce() -> Result<T, CaError> + Send + 'static,
 ) -> Result<T, CaError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| CaError::Signing(format!("signing task failed: {e}")))?
+    match latency {
+        SignerLatency::InProcess => f(),
+        _ => tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| CaError::Signing(format!("signing task failed: {e}")))?,
+    }
 }
 
 fn pem_certificate(der: &[u8]) -> Result<String, CaError> {

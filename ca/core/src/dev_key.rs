@@ -9,7 +9,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair};
 
 use crate::pem::{self, PemError};
-use crate::signer::{CaAlgorithm, CaSigner, SignError};
+use crate::signer::{CaAlgorithm, CaSigner, SignError, SignerLatency};
 
 /// RFC 7468 §10 label of a PKCS#8 private key.
 const PRIVATE_KEY_LABEL: &str = "PRIVATE KEY";
@@ -128,6 +128,10 @@ impl CaSigner for InsecureSoftwareCaKey {
             .map_err(|_| SignError {
                 reason: "aws-lc ECDSA signing failed".to_owned(),
             })
+    }
+
+    fn latency(&self) -> SignerLatency {
+        SignerLatency::InProcess
     }
 }
 

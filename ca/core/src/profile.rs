@@ -459,7 +459,7 @@ pub fn precertificate(
         extn_value: OctetString::new(Null.to_der()?)?,
     };
     let tbs = leaf_tbs(issuer, signer, request, vec![poison])?;
-    let der = sign(&tbs, signer)?;
+    let der = sign_checked(&tbs, signer, AfterSigning::TrustSignerOutput)?;
     Ok(Precertificate {
         tbs,
         der,
@@ -679,19 +679,43 @@ fn tbs_certificate(
     })
 }
 
-/// Signs `tbs` and assembles the certificate DER. The signature is checked against the
-/// signer's own public key before it is used: a key holder returning garbage must not
-/// produce a certificate clients would reject later.
+/// Whether [`sign_checked`] verifies the signature the key holder returned before using it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AfterSigning {
+    /// Verify it against the signer's public key: a key holder returning garbage (a faulty
+    /// HSM, a wrong key) must not produce a certificate clients would reject later, nor a
+    /// CA certificate that breaks every chain.
+    VerifySignature,
+    /// Use it unverified. Only for the precertificate: nobody relies on its signature. The
+    /// CT leaf and the SCT cover its TBSCertificate and issuer key hash only (RFC 6962
+    /// §3.2 `PreCert`), and the final certificate built from the same TBS, the one clients
+    /// verify, is checked. Skipping the check saves one ECDSA verification (~60 µs) per
+    /// issuance.
+    TrustSignerOutput,
+}
+
+/// Signs `tbs` with its signature checked ([`AfterSigning::VerifySignature`]).
 fn sign(tbs: &TbsCertificate, signer: &dyn CaSigner) -> Result<Vec<u8>, ProfileError> {
+    sign_checked(tbs, signer, AfterSigning::VerifySignature)
+}
+
+/// Signs `tbs` and assembles the certificate DER.
+fn sign_checked(
+    tbs: &TbsCertificate,
+    signer: &dyn CaSigner,
+    after: AfterSigning,
+) -> Result<Vec<u8>, ProfileError> {
     let tbs_der = tbs.to_der()?;
     let signature = signer.sign(&tbs_der)?;
-    let verify: &'static dyn VerificationAlgorithm = match signer.algorithm() {
-        CaAlgorithm::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
-        CaAlgorithm::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
-    };
-    UnparsedPublicKey::new(verify, signer.public_key_der())
-        .verify(&tbs_der, &signature)
-        .map_err(|_| ProfileError::BadSignerSignature)?;
+    if after == AfterSigning::VerifySignature {
+        let verify: &'static dyn VerificationAlgorithm = match signer.algorithm() {
+            CaAlgorithm::EcdsaP256Sha256 => &sig::ECDSA_P256_SHA256_ASN1,
+            CaAlgorithm::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA384_ASN1,
+        };
+        UnparsedPublicKey::new(verify, signer.public_key_der())
+            .verify(&tbs_der, &signature)
+            .map_err(|_| ProfileError::BadSignerSignature)?;
+    }
     let certificate = Certificate {
         tbs_certificate: tbs.clone(),
         signature_algorithm: signature_algorithm(signer.algorithm()),

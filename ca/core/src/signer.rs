@@ -21,11 +21,24 @@ pub struct SignError {
     pub reason: String,
 }
 
+/// Where a signer's work happens, which tells async callers where to run [`CaSigner::sign`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignerLatency {
+    /// A computation in this process of some tens of microseconds (a software key):
+    /// cheaper to run in place than to hand to another thread.
+    InProcess,
+    /// A round trip to a device or service that may block (an HSM through PKCS#11): run it
+    /// off the async runtime's threads.
+    MayBlock,
+}
+
 /// A CA signing key.
 ///
 /// `sign` takes the whole message (e.g. a DER TBSCertificate) and hashes it with the
 /// algorithm's hash itself; it returns an ASN.1 DER `ECDSA-Sig-Value`. Implementations
-/// may block (an HSM round trip): callers on an async runtime run them off its threads.
+/// may block (an HSM round trip): callers on an async runtime run them off its threads
+/// unless [`CaSigner::latency`] says the work is in-process.
 pub trait CaSigner: Send + Sync {
     /// The signature algorithm.
     fn algorithm(&self) -> CaAlgorithm;
@@ -36,4 +49,9 @@ pub trait CaSigner: Send + Sync {
     /// # Errors
     /// [`SignError`] when the key holder refuses or fails.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
+    /// Where the signing work happens. Defaults to [`SignerLatency::MayBlock`], the safe
+    /// answer for any key holder outside this process.
+    fn latency(&self) -> SignerLatency {
+        SignerLatency::MayBlock
+    }
 }

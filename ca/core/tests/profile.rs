@@ -701,6 +701,18 @@ fn rejects_bad_inputs() {
         ),
         Err(ProfileError::PrecertIssuerMismatch)
     ));
+    // A lying signer: its precertificate signature is not relied on (only the TBS goes
+    // into the CT leaf), but the final certificate's is checked, so no certificate comes
+    // out of it.
+    let liar = LyingSigner(
+        InsecureSoftwareCaKey::from_pkcs8_pem(&ca.intermediate_key.to_pkcs8_pem().unwrap())
+            .unwrap(),
+    );
+    let lied = profile::precertificate(&ca.intermediate, &liar, &request).unwrap();
+    assert!(matches!(
+        profile::final_certificate(&ca.intermediate, &liar, &lied, std::slice::from_ref(&dummy)),
+        Err(ProfileError::BadSignerSignature)
+    ));
     // Taking apart certificates without the CT extension.
     assert!(matches!(
         profile::precert_tbs_from_final(&leaf_der),
