@@ -1,5 +1,5 @@
-//! Append workloads: `POST /api/v1/log/entries` (PROTOCOL.md §4.1) in a closed or an
-//! open loop.
+//! Driving a [`Workload`] (one kind of request, e.g. an append or a certificate
+//! issuance) in a closed or an open loop.
 //!
 //! * Closed loop: `concurrency` tasks each send back-to-back; latency is request start
 //!   to response end.
@@ -14,10 +14,15 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Mutex};
 
-use crate::feed::EntryFeed;
-use crate::http::LogClient;
 use crate::schedule::{OpenSchedule, Window};
 use crate::stats::{Outcome, Stats};
+
+/// One kind of request a run sends over and over.
+pub trait Workload: Send + Sync + 'static {
+    /// Sends one request and classifies its answer; `None` when the workload has nothing
+    /// more to send (e.g. its queue of pre-signed entries ran dry and was shut down).
+    fn send(&self) -> impl std::future::Future<Output = Option<Outcome>> + Send;
+}
 
 /// Closed-loop parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,13 +91,12 @@ async fn join_workers(
 }
 
 /// Runs a closed loop. `cfg.duration` or `cfg.count` must bound it. `ok_total` counts
-/// 201s as they arrive (warm-up included), for progress display.
+/// successes as they arrive (warm-up included), for progress display.
 ///
 /// # Errors
 /// If neither bound is given, or a worker task fails.
-pub async fn run_closed(
-    client: Arc<LogClient>,
-    feed: Arc<EntryFeed>,
+pub async fn run_closed<W: Workload>(
+    work: Arc<W>,
     cfg: ClosedLoop,
     ok_total: Arc<AtomicU64>,
 ) -> anyhow::Result<RunResult> {
@@ -105,7 +109,7 @@ pub async fn run_closed(
     let claimed = Arc::new(AtomicU64::new(0));
     let handles = (0..cfg.concurrency.max(1))
         .map(|_| {
-            let (client, feed) = (Arc::clone(&client), Arc::clone(&feed));
+            let work = Arc::clone(&work);
             let (ok_total, claimed) = (Arc::clone(&ok_total), Arc::clone(&claimed));
             tokio::spawn(async move {
                 let mut stats = Stats::new()?;
@@ -125,9 +129,10 @@ pub async fn run_closed(
                             break;
                         }
                     }
-                    let Some(body) = feed.next().await else { break };
                     let started = Instant::now();
-                    let outcome = client.append(body).await;
+                    let Some(outcome) = work.send().await else {
+                        break;
+                    };
                     let done = Instant::now();
                     if outcome == Outcome::Ok {
                         ok_total.fetch_add(1, Ordering::Relaxed);
@@ -150,13 +155,12 @@ pub async fn run_closed(
 }
 
 /// Runs an open loop at `cfg.rate` for `cfg.warmup + cfg.duration`. `ok_total` counts
-/// 201s as they arrive (warm-up included), for progress display.
+/// successes as they arrive (warm-up included), for progress display.
 ///
 /// # Errors
 /// A bad rate, or a worker task failure.
-pub async fn run_open(
-    client: Arc<LogClient>,
-    feed: Arc<EntryFeed>,
+pub async fn run_open<W: Workload>(
+    work: Arc<W>,
     cfg: OpenLoop,
     ok_total: Arc<AtomicU64>,
 ) -> anyhow::Result<RunResult> {
@@ -171,7 +175,7 @@ pub async fn run_open(
     let shared = Arc::new(std::sync::Mutex::new(Stats::new()?));
     let handles = (0..cfg.max_in_flight.max(1))
         .map(|_| {
-            let (client, feed) = (Arc::clone(&client), Arc::clone(&feed));
+            let work = Arc::clone(&work);
             let (ok_total, rx) = (Arc::clone(&ok_total), Arc::clone(&rx));
             let shared = Arc::clone(&shared);
             tokio::spawn(async move {
@@ -180,18 +184,17 @@ pub async fn run_open(
                     let Some(scheduled) = rx.lock().await.recv().await else {
                         break;
                     };
-                    let body = if Instant::now() < deadline {
-                        feed.next().await
+                    let outcome = if Instant::now() < deadline {
+                        work.send().await
                     } else {
                         None
                     };
-                    let Some(body) = body else {
+                    let Some(outcome) = outcome else {
                         if window.measured(scheduled) {
                             lock(&shared).record_not_sent();
                         }
                         continue;
                     };
-                    let outcome = client.append(body).await;
                     let done = Instant::now();
                     if outcome == Outcome::Ok {
                         ok_total.fetch_add(1, Ordering::Relaxed);

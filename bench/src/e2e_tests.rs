@@ -8,7 +8,8 @@ use std::time::Duration;
 use signet_tlog::{http::HttpLimits, storage::Storage, IfMissing, Log, LogConfig};
 use signet_tlog_core::keys::EcdsaP256Signer;
 
-use crate::append::{run_closed, run_open, ClosedLoop, OpenLoop};
+use crate::append::Append;
+use crate::drive::{run_closed, run_open, ClosedLoop, OpenLoop};
 use crate::entries::KeyPool;
 use crate::feed::{EntryFeed, FeedConfig};
 use crate::http::LogClient;
@@ -38,6 +39,13 @@ async fn real_log() -> (Arc<LogClient>, tempfile::TempDir) {
     )
 }
 
+fn append(client: &Arc<LogClient>, feed: Arc<EntryFeed>) -> Arc<Append> {
+    Arc::new(Append {
+        client: Arc::clone(client),
+        feed,
+    })
+}
+
 fn feed(prefill: usize) -> Arc<EntryFeed> {
     let pool = Arc::new(KeyPool::generate(4).unwrap());
     Arc::new(EntryFeed::start(
@@ -60,7 +68,7 @@ async fn closed_loop_count_matches_the_log() {
         count: Some(50),
     };
     let ok = Arc::new(AtomicU64::new(0));
-    let r = run_closed(Arc::clone(&client), feed(64), cfg, Arc::clone(&ok))
+    let r = run_closed(append(&client, feed(64)), cfg, Arc::clone(&ok))
         .await
         .unwrap();
     assert_eq!(r.ok_including_warmup, 50);
@@ -88,7 +96,7 @@ async fn closed_loop_duration_excludes_warmup() {
         duration: Some(Duration::from_secs(1)),
         count: None,
     };
-    let r = run_closed(Arc::clone(&client), feed(20_000), cfg, Arc::default())
+    let r = run_closed(append(&client, feed(20_000)), cfg, Arc::default())
         .await
         .unwrap();
     assert!(r.stats.ok > 0);
@@ -110,7 +118,7 @@ async fn open_loop_sends_on_schedule() {
         max_in_flight: 16,
         drain_timeout: Duration::from_secs(5),
     };
-    let r = run_open(Arc::clone(&client), feed(400), cfg, Arc::default())
+    let r = run_open(append(&client, feed(400)), cfg, Arc::default())
         .await
         .unwrap();
     assert_eq!(r.stats.sent, 200, "only the measured second");
@@ -134,7 +142,7 @@ async fn reads_hit_valid_parameters_and_check_bodies() {
         duration: None,
         count: Some(20),
     };
-    run_closed(Arc::clone(&client), feed(64), grow, Arc::default())
+    run_closed(append(&client, feed(64)), grow, Arc::default())
         .await
         .unwrap();
     for kind in [ReadKind::Inclusion, ReadKind::Consistency, ReadKind::Mixed] {

@@ -97,6 +97,38 @@ impl LogClient {
         }
     }
 
+    /// `POST url` with a JSON `body`, expecting `ok_status` and a body accepted by `check`.
+    pub async fn post_checked(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        ok_status: u16,
+        check: impl FnOnce(&[u8]) -> bool,
+    ) -> Outcome {
+        let req = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        match req.send().await {
+            Err(e) => Outcome::Error(ErrorKind::of(&e)),
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                match resp.bytes().await {
+                    Err(e) => Outcome::Error(ErrorKind::of(&e)),
+                    Ok(_) if status != ok_status => Outcome::Status(status),
+                    Ok(body) if check(&body) => Outcome::Ok,
+                    Ok(_) => Outcome::Invalid,
+                }
+            }
+        }
+    }
+
+    /// The underlying client, for one-off set-up requests.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// `GET url`, expecting 200 and a body accepted by `check`.
     pub async fn get_checked(&self, url: &str, check: impl FnOnce(&[u8]) -> bool) -> Outcome {
         match self.client.get(url).send().await {

@@ -2,20 +2,21 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use signet_bench::append::{run_closed, run_open, ClosedLoop, OpenLoop, RunResult};
+use signet_bench::append::Append;
+use signet_bench::drive::{run_closed, run_open, ClosedLoop, OpenLoop, RunResult};
 use signet_bench::entries::KeyPool;
 use signet_bench::feed::{Demand, EntryFeed, FeedConfig, FeedPlan};
 use signet_bench::http::LogClient;
-use signet_bench::procstat::cpu_seconds;
 use signet_bench::read::{run_read, ReadKind, ReadLoop};
 use signet_bench::report::{summary_table, Report, RunInfo};
+use signet_bench::runner::{emit, measure_cpu, secs, spawn_progress, CpuProbe, CpuUse};
 use signet_bench::schedule::OpenSchedule;
 use signet_bench::target::Target;
 
@@ -138,10 +139,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(s).with_context(|| format!("invalid {what}: {s}"))
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::FreePort => {
@@ -208,86 +205,14 @@ async fn async_main(cli: &Cli, client: Arc<LogClient>) -> anyhow::Result<ExitCod
         Command::Read(r) => read(cli, r, client).await?,
         Command::FreePort | Command::Summary { .. } => return Ok(ExitCode::SUCCESS),
     };
-    let json = serde_json::to_string(&report)?;
-    if let Some(path) = &cli.json_out {
-        std::fs::write(path, format!("{json}\n"))
-            .with_context(|| format!("writing {}", path.display()))?;
+    emit(&report, cli.json, cli.json_out.as_deref())
+}
+
+fn probe(cli: &Cli) -> CpuProbe {
+    CpuProbe {
+        server_pid: cli.server_pid,
+        clk_tck: cli.clk_tck,
     }
-    if cli.json {
-        println!("{json}");
-    } else {
-        print!("{}", report.to_text());
-    }
-    Ok(if report.ok > 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
-}
-
-/// Server and client CPU use over the measured window, in cores.
-#[derive(Clone, Copy, Debug, Default)]
-struct CpuUse {
-    server: Option<f64>,
-    client: Option<f64>,
-}
-
-/// Runs `run`, sampling CPU times once `warmup` has passed and again at the end.
-async fn measure_cpu(
-    cli: &Cli,
-    warmup: Duration,
-    run: impl std::future::Future<Output = anyhow::Result<RunResult>>,
-) -> anyhow::Result<(RunResult, CpuUse)> {
-    let (pid, tck) = (cli.server_pid, cli.clk_tck);
-    let sample = move || {
-        (
-            pid.and_then(|p| cpu_seconds(Some(p), tck)),
-            cpu_seconds(None, tck),
-            Instant::now(),
-        )
-    };
-    let first = tokio::spawn(async move {
-        tokio::time::sleep(warmup).await;
-        sample()
-    });
-    let result = run.await?;
-    let end = sample();
-    let cpu = if first.is_finished() {
-        let (s0, c0, t0) = first.await?;
-        let wall = end.2.saturating_duration_since(t0).as_secs_f64();
-        let cores = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(a), Some(b)) if wall > 0.0 => Some((b - a) / wall),
-            _ => None,
-        };
-        CpuUse {
-            server: cores(s0, end.0),
-            client: cores(c0, end.1),
-        }
-    } else {
-        first.abort();
-        CpuUse::default()
-    };
-    Ok((result, cpu))
-}
-
-/// Prints `ok` progress to stderr every 10 s until aborted.
-fn spawn_progress(ok: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let start = Instant::now();
-        let mut tick = tokio::time::interval(Duration::from_secs(10));
-        tick.tick().await;
-        let mut last = 0;
-        loop {
-            tick.tick().await;
-            let now = ok.load(Ordering::Relaxed);
-            eprintln!(
-                "log-loadgen: {:>5.0} s  ok {now}  ({:.0}/s over the last 10 s)",
-                start.elapsed().as_secs_f64(),
-                (now - last) as f64 / 10.0
-            );
-            last = now;
-        }
-    })
 }
 
 async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Result<Report> {
@@ -338,8 +263,12 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
         t0.elapsed().as_secs_f64()
     );
 
+    let work = Arc::new(Append {
+        client: Arc::clone(&client),
+        feed: Arc::clone(&feed),
+    });
     let ok = Arc::new(AtomicU64::new(0));
-    let progress = spawn_progress(Arc::clone(&ok));
+    let progress = spawn_progress("log-loadgen", Arc::clone(&ok));
     let (info, (result, cpu)): (RunInfo, (RunResult, CpuUse)) = match a.rate {
         Some(rate) => {
             let cfg = OpenLoop {
@@ -356,8 +285,8 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
                 offered_rate_per_s: Some(rate),
                 warmup_s: a.warmup,
             };
-            let run = run_open(Arc::clone(&client), Arc::clone(&feed), cfg, ok);
-            (info, measure_cpu(cli, warmup, run).await?)
+            let run = run_open(Arc::clone(&work), cfg, ok);
+            (info, measure_cpu(probe(cli), warmup, run).await?)
         }
         None => {
             let cfg = ClosedLoop {
@@ -373,11 +302,12 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
                 offered_rate_per_s: None,
                 warmup_s: a.warmup,
             };
-            let run = run_closed(Arc::clone(&client), Arc::clone(&feed), cfg, ok);
-            (info, measure_cpu(cli, warmup, run).await?)
+            let run = run_closed(Arc::clone(&work), cfg, ok);
+            (info, measure_cpu(probe(cli), warmup, run).await?)
         }
     };
     progress.abort();
+    drop(work);
     let signed_during = feed.generated() - signed_before;
     if let Ok(feed) = Arc::try_unwrap(feed) {
         feed.shutdown();
@@ -406,7 +336,7 @@ async fn read(cli: &Cli, r: &ReadArgs, client: Arc<LogClient>) -> anyhow::Result
         duration: secs(r.duration, "--duration")?,
         tree_size,
     };
-    let (result, cpu) = measure_cpu(cli, cfg.warmup, run_read(client, cfg)).await?;
+    let (result, cpu) = measure_cpu(probe(cli), cfg.warmup, run_read(client, cfg)).await?;
     let info = RunInfo {
         label: cli.label.clone(),
         workload: r.kind.workload().into(),

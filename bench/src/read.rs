@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng as _};
 
-use crate::append::RunResult;
+use crate::drive::RunResult;
 use crate::http::{check_consistency, check_inclusion, LogClient};
 use crate::schedule::Window;
 use crate::stats::{Outcome, Stats};

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Benchmark of end-to-end certificate issuance by the Signet CA (see bench/README.md).
+#
+# For each CA key store (a software P-256 development key, then SoftHSM2 through PKCS#11)
+# it runs `signet ca init` on a fresh temporary data dir, starts
+# `signet serve --services ca --insecure-dev-issuer` on a free loopback port, and measures
+# `POST /api/v2/signingCert` (token verification, identity, policy, key proof,
+# precertificate, CT log append, SCT, final certificate) with `ca-loadgen`:
+#   1. capacity     closed loop, BENCH_CA_CONCURRENCY tasks, BENCH_CA_SECONDS
+#   2. latency      open loop at half the issue's target rate (software 1,500/s,
+#                   SoftHSM2 750/s; override with BENCH_CA_RATE_SOFTWARE/_SOFTHSM)
+# then prints a summary table. Everything runs on loopback; servers and the temp dir are
+# removed on exit.
+#
+# Environment (defaults in brackets):
+#   BENCH_CA_KEYS            which key stores, space-separated ["software softhsm"]
+#   BENCH_CA_SECONDS         each measured duration [30]
+#   BENCH_CA_WARMUP          warm-up seconds [3]
+#   BENCH_CA_CONCURRENCY     closed-loop tasks [64]
+#   BENCH_CA_FORM            request form: csr (sigstore-python) or pop [csr]
+#   BENCH_CA_RATE_SOFTWARE   open-loop rate with the software key [1500]
+#   BENCH_CA_RATE_SOFTHSM    open-loop rate with SoftHSM2 [750]
+#   BENCH_CLIENT_THREADS     load generator tokio worker threads [1]
+#   SIGNET_PKCS11_MODULE     SoftHSM2 module [first of the Debian/Ubuntu paths]
+#   BENCH_RESULTS_DIR        if set, JSON reports, summary and server logs are copied here
+#   BENCH_KEEP=1             keep the temp dir
+#   BENCH_NO_BUILD=1         skip `cargo build`
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KEYSTORES=${BENCH_CA_KEYS:-software softhsm}
+SECONDS_=${BENCH_CA_SECONDS:-30}
+WARMUP=${BENCH_CA_WARMUP:-3}
+CONCURRENCY=${BENCH_CA_CONCURRENCY:-64}
+FORM=${BENCH_CA_FORM:-csr}
+CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
+declare -A RATE=([software]=${BENCH_CA_RATE_SOFTWARE:-1500} [softhsm]=${BENCH_CA_RATE_SOFTHSM:-750})
+
+log() { printf '\n=== %s\n' "$*" >&2; }
+
+cd "$ROOT"
+if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
+    log "building release binaries"
+    cargo build --release -p signet-cli
+    cargo build --release -p signet-bench
+fi
+TARGET_DIR=${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps |
+    grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4)}
+SIGNET=$TARGET_DIR/release/signet
+CA_LOADGEN=$TARGET_DIR/release/ca-loadgen
+LOG_LOADGEN=$TARGET_DIR/release/log-loadgen
+for bin in "$SIGNET" "$CA_LOADGEN" "$LOG_LOADGEN"; do
+    [[ -x "$bin" ]] || { echo "missing binary $bin" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/signet-ca-bench.XXXXXX")
+REPORTS=$WORK/reports
+mkdir -p "$REPORTS"
+SERVER_PID=
+LOADGEN_PID=
+FAILED=0
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=
+}
+
+cleanup() {
+    local rc=$?
+    if [[ -n "$LOADGEN_PID" ]]; then
+        kill -TERM "$LOADGEN_PID" 2>/dev/null || true
+        wait "$LOADGEN_PID" 2>/dev/null || true
+    fi
+    stop_server
+    if [[ -n "${BENCH_RESULTS_DIR:-}" ]]; then
+        mkdir -p "$BENCH_RESULTS_DIR"
+        cp -r "$REPORTS"/. "$BENCH_RESULTS_DIR"/ 2>/dev/null || true
+        cp "$WORK"/*.log "$BENCH_RESULTS_DIR"/ 2>/dev/null || true
+    fi
+    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+        echo "kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+softhsm_module() {
+    if [[ -n "${SIGNET_PKCS11_MODULE:-}" ]]; then
+        echo "$SIGNET_PKCS11_MODULE"
+        return
+    fi
+    local m
+    for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so \
+        /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so; do
+        [[ -e "$m" ]] && { echo "$m"; return; }
+    done
+    echo "no SoftHSM2 module found: apt-get install softhsm2, or set SIGNET_PKCS11_MODULE" >&2
+    return 1
+}
+
+# init_ca KEYSTORE DATA-DIR : the key ceremony for one key store.
+init_ca() {
+    local ks=$1 data=$2
+    case "$ks" in
+    software)
+        "$SIGNET" ca init --data-dir "$data" --insecure-software-keys-for-development
+        ;;
+    softhsm)
+        local module
+        module=$(softhsm_module)
+        mkdir -p "$WORK/tokens"
+        printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+            "$WORK/tokens" >"$WORK/softhsm2.conf"
+        export SOFTHSM2_CONF=$WORK/softhsm2.conf
+        export SIGNET_HSM_PIN=bench-user-pin
+        softhsm2-util --init-token --free --label signet-bench \
+            --pin "$SIGNET_HSM_PIN" --so-pin bench-so-pin >/dev/null
+        "$SIGNET" ca init --data-dir "$data" --pkcs11-module "$module" --token-label signet-bench
+        ;;
+    *)
+        echo "unknown key store '$ks' (software, softhsm)" >&2
+        return 1
+        ;;
+    esac
+}
+
+server_alive() {
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "signet serve (pid $SERVER_PID) is not running; last server log lines:" >&2
+        tail -n 40 "$SERVER_LOG" >&2 || true
+        return 1
+    fi
+}
+
+PHASE_FILES=()
+run_phase() { # run_phase STEM LABEL ARGS…
+    local stem=$1 label=$2
+    shift 2
+    log "$label"
+    PHASE_FILES+=("$REPORTS/$stem.json")
+    local rc=0
+    "$CA_LOADGEN" --url "$URL" --threads "$CLIENT_THREADS" --label "$label" \
+        --server-pid "$SERVER_PID" --clk-tck "$(getconf CLK_TCK)" \
+        --json-out "$REPORTS/$stem.json" "$@" &
+    LOADGEN_PID=$!
+    wait "$LOADGEN_PID" || rc=$?
+    LOADGEN_PID=
+    server_alive || exit 1
+    if ((rc != 0)); then
+        echo "phase '$label' exited with status $rc" >&2
+        FAILED=1
+    fi
+}
+
+n=0
+for ks in $KEYSTORES; do
+    n=$((n + 1))
+    data=$WORK/data-$ks
+    log "$ks: signet ca init"
+    init_ca "$ks" "$data"
+    PORT=$("$LOG_LOADGEN" free-port)
+    URL=http://127.0.0.1:$PORT
+    SERVER_LOG=$WORK/server-$ks.log
+    log "$ks: signet serve --services ca --insecure-dev-issuer on $URL"
+    "$SIGNET" serve --data-dir "$data" --listen "127.0.0.1:$PORT" --services ca \
+        --insecure-dev-issuer >"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    ready=0
+    for _ in $(seq 1 60); do
+        server_alive || exit 1
+        if "$CA_LOADGEN" --url "$URL" --request-timeout 2 wait-ready --timeout 1 2>/dev/null; then
+            ready=1
+            break
+        fi
+    done
+    ((ready)) || { echo "the CA did not answer within 60 s" >&2; tail -n 40 "$SERVER_LOG" >&2; exit 1; }
+
+    run_phase "$n-$ks-capacity" "$ks: issuance capacity" issue --form "$FORM" \
+        --concurrency "$CONCURRENCY" --duration "$SECONDS_" --warmup "$WARMUP"
+    run_phase "$n-$ks-latency" "$ks: issuance at ${RATE[$ks]}/s offered" issue --form "$FORM" \
+        --rate "${RATE[$ks]}" --duration "$SECONDS_" --warmup "$WARMUP"
+    stop_server
+done
+
+log "summary"
+"$LOG_LOADGEN" summary "${PHASE_FILES[@]}" | tee "$REPORTS/summary.txt"
+exit "$FAILED"
