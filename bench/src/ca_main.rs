@@ -1,7 +1,6 @@
 //! `ca-loadgen`: drives the CA of `signet serve` (`POST /api/v2/signingCert`, PROTOCOL.md
 //! §2) on loopback, with tokens from its `--insecure-dev-issuer`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -14,7 +13,7 @@ use signet_bench::drive::{run_closed, run_open, ClosedLoop, OpenLoop, RunResult}
 use signet_bench::http::LogClient;
 use signet_bench::issue::{ct_tree_size, mint_identities, request_bodies, Issue, RequestForm};
 use signet_bench::report::{Report, RunInfo};
-use signet_bench::runner::{emit, measure_cpu, secs, spawn_progress, CpuProbe, CpuUse};
+use signet_bench::runner::{emit, measure_cpu, secs, spawn_progress, CommonArgs, CpuUse};
 use signet_bench::target::Target;
 
 #[derive(Parser, Debug)]
@@ -23,30 +22,8 @@ use signet_bench::target::Target;
     about = "Load generator for the Signet CA (Fulcio v2 signingCert, loopback only)"
 )]
 struct Cli {
-    /// Server base URL; loopback hosts only (127.0.0.0/8, [::1], localhost).
-    #[arg(long, global = true, env = "SIGNET_BENCH_URL")]
-    url: Option<String>,
-    /// Tokio worker threads for the client.
-    #[arg(long, global = true, default_value_t = 1)]
-    threads: usize,
-    /// Per-request timeout, seconds.
-    #[arg(long, global = true, default_value_t = 30.0)]
-    request_timeout: f64,
-    /// Print one JSON object instead of the text report.
-    #[arg(long, global = true)]
-    json: bool,
-    /// Also write the JSON report to this file.
-    #[arg(long, global = true)]
-    json_out: Option<PathBuf>,
-    /// Label carried into the report.
-    #[arg(long, global = true)]
-    label: Option<String>,
-    /// PID of the server, to report its CPU use over the measured window (Linux /proc).
-    #[arg(long, global = true)]
-    server_pid: Option<u32>,
-    /// Clock ticks per second for /proc CPU times (`getconf CLK_TCK`).
-    #[arg(long, global = true, default_value_t = 100)]
-    clk_tck: u64,
+    #[command(flatten)]
+    common: CommonArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -110,16 +87,17 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let url = cli
+        .common
         .url
         .as_deref()
         .context("--url (or SIGNET_BENCH_URL) is required")?;
     let target = Target::parse(url)?;
     let client = Arc::new(LogClient::new(
         target,
-        secs(cli.request_timeout, "--request-timeout")?,
+        secs(cli.common.request_timeout, "--request-timeout")?,
     )?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cli.threads.max(1))
+        .worker_threads(cli.common.threads.max(1))
         .enable_all()
         .build()?;
     runtime.block_on(async {
@@ -127,7 +105,7 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             Command::WaitReady { timeout } => wait_ready(&client, *timeout).await,
             Command::Issue(a) => {
                 let report = issue(cli, a, client).await?;
-                emit(&report, cli.json, cli.json_out.as_deref())
+                emit(&report, cli.common.json, cli.common.json_out.as_deref())
             }
         }
     })
@@ -181,10 +159,7 @@ async fn issue(cli: &Cli, a: &IssueArgs, client: Arc<LogClient>) -> anyhow::Resu
     let work = Arc::new(Issue::new(Arc::clone(&client), bodies)?);
     let ok = Arc::new(AtomicU64::new(0));
     let progress = spawn_progress("ca-loadgen", Arc::clone(&ok));
-    let probe = CpuProbe {
-        server_pid: cli.server_pid,
-        clk_tck: cli.clk_tck,
-    };
+    let probe = cli.common.probe();
     let (info, (result, cpu)): (RunInfo, (RunResult, CpuUse)) = match a.rate {
         Some(rate) => {
             let cfg = OpenLoop {
@@ -195,7 +170,7 @@ async fn issue(cli: &Cli, a: &IssueArgs, client: Arc<LogClient>) -> anyhow::Resu
                 drain_timeout: secs(a.drain_timeout, "--drain-timeout")?,
             };
             let info = RunInfo {
-                label: cli.label.clone(),
+                label: cli.common.label.clone(),
                 workload: format!("issue-{form:?}-open").to_lowercase(),
                 concurrency: None,
                 offered_rate_per_s: Some(rate),
@@ -213,7 +188,7 @@ async fn issue(cli: &Cli, a: &IssueArgs, client: Arc<LogClient>) -> anyhow::Resu
                 count: None,
             };
             let info = RunInfo {
-                label: cli.label.clone(),
+                label: cli.common.label.clone(),
                 workload: format!("issue-{form:?}-closed").to_lowercase(),
                 concurrency: Some(concurrency as u64),
                 offered_rate_per_s: None,

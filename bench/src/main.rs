@@ -16,7 +16,7 @@ use signet_bench::feed::{Demand, EntryFeed, FeedConfig, FeedPlan};
 use signet_bench::http::LogClient;
 use signet_bench::read::{run_read, ReadKind, ReadLoop};
 use signet_bench::report::{summary_table, Report, RunInfo};
-use signet_bench::runner::{emit, measure_cpu, secs, spawn_progress, CpuProbe, CpuUse};
+use signet_bench::runner::{emit, measure_cpu, secs, spawn_progress, CommonArgs, CpuUse};
 use signet_bench::schedule::OpenSchedule;
 use signet_bench::target::Target;
 
@@ -26,30 +26,8 @@ use signet_bench::target::Target;
     about = "Load generator for the Signet transparency log (Rekor v1 API, loopback only)"
 )]
 struct Cli {
-    /// Log base URL; loopback hosts only (127.0.0.0/8, [::1], localhost).
-    #[arg(long, global = true, env = "SIGNET_BENCH_URL")]
-    url: Option<String>,
-    /// Tokio worker threads for the client.
-    #[arg(long, global = true, default_value_t = 1)]
-    threads: usize,
-    /// Per-request timeout, seconds.
-    #[arg(long, global = true, default_value_t = 30.0)]
-    request_timeout: f64,
-    /// Print one JSON object instead of the text report.
-    #[arg(long, global = true)]
-    json: bool,
-    /// Also write the JSON report to this file.
-    #[arg(long, global = true)]
-    json_out: Option<PathBuf>,
-    /// Label carried into the report.
-    #[arg(long, global = true)]
-    label: Option<String>,
-    /// PID of the server, to report its CPU use over the measured window (Linux /proc).
-    #[arg(long, global = true)]
-    server_pid: Option<u32>,
-    /// Clock ticks per second for /proc CPU times (`getconf CLK_TCK`).
-    #[arg(long, global = true, default_value_t = 100)]
-    clk_tck: u64,
+    #[command(flatten)]
+    common: CommonArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -162,16 +140,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let url = cli
+        .common
         .url
         .as_deref()
         .context("--url (or SIGNET_BENCH_URL) is required")?;
     let target = Target::parse(url)?;
     let client = Arc::new(LogClient::new(
         target,
-        secs(cli.request_timeout, "--request-timeout")?,
+        secs(cli.common.request_timeout, "--request-timeout")?,
     )?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cli.threads.max(1))
+        .worker_threads(cli.common.threads.max(1))
         .enable_all()
         .build()?;
     runtime.block_on(async_main(&cli, client))
@@ -205,14 +184,7 @@ async fn async_main(cli: &Cli, client: Arc<LogClient>) -> anyhow::Result<ExitCod
         Command::Read(r) => read(cli, r, client).await?,
         Command::FreePort | Command::Summary { .. } => return Ok(ExitCode::SUCCESS),
     };
-    emit(&report, cli.json, cli.json_out.as_deref())
-}
-
-fn probe(cli: &Cli) -> CpuProbe {
-    CpuProbe {
-        server_pid: cli.server_pid,
-        clk_tck: cli.clk_tck,
-    }
+    emit(&report, cli.common.json, cli.common.json_out.as_deref())
 }
 
 async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Result<Report> {
@@ -279,14 +251,14 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
                 drain_timeout: secs(a.drain_timeout, "--drain-timeout")?,
             };
             let info = RunInfo {
-                label: cli.label.clone(),
+                label: cli.common.label.clone(),
                 workload: "append-open".into(),
                 concurrency: None,
                 offered_rate_per_s: Some(rate),
                 warmup_s: a.warmup,
             };
             let run = run_open(Arc::clone(&work), cfg, ok);
-            (info, measure_cpu(probe(cli), warmup, run).await?)
+            (info, measure_cpu(cli.common.probe(), warmup, run).await?)
         }
         None => {
             let cfg = ClosedLoop {
@@ -296,14 +268,14 @@ async fn append(cli: &Cli, a: &AppendArgs, client: Arc<LogClient>) -> anyhow::Re
                 count: a.count,
             };
             let info = RunInfo {
-                label: cli.label.clone(),
+                label: cli.common.label.clone(),
                 workload: "append-closed".into(),
                 concurrency: Some(concurrency as u64),
                 offered_rate_per_s: None,
                 warmup_s: a.warmup,
             };
             let run = run_closed(Arc::clone(&work), cfg, ok);
-            (info, measure_cpu(probe(cli), warmup, run).await?)
+            (info, measure_cpu(cli.common.probe(), warmup, run).await?)
         }
     };
     progress.abort();
@@ -336,9 +308,9 @@ async fn read(cli: &Cli, r: &ReadArgs, client: Arc<LogClient>) -> anyhow::Result
         duration: secs(r.duration, "--duration")?,
         tree_size,
     };
-    let (result, cpu) = measure_cpu(probe(cli), cfg.warmup, run_read(client, cfg)).await?;
+    let (result, cpu) = measure_cpu(cli.common.probe(), cfg.warmup, run_read(client, cfg)).await?;
     let info = RunInfo {
-        label: cli.label.clone(),
+        label: cli.common.label.clone(),
         workload: r.kind.workload().into(),
         concurrency: Some(r.concurrency as u64),
         offered_rate_per_s: None,

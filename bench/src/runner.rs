@@ -21,6 +21,45 @@ pub fn secs(s: f64, what: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(s).with_context(|| format!("invalid {what}: {s}"))
 }
 
+/// Options every load generator takes (flattened into each CLI; global to subcommands).
+#[derive(clap::Args, Debug)]
+pub struct CommonArgs {
+    /// Server base URL; loopback hosts only (127.0.0.0/8, [::1], localhost).
+    #[arg(long, global = true, env = "SIGNET_BENCH_URL")]
+    pub url: Option<String>,
+    /// Tokio worker threads for the client.
+    #[arg(long, global = true, default_value_t = 1)]
+    pub threads: usize,
+    /// Per-request timeout, seconds.
+    #[arg(long, global = true, default_value_t = 30.0)]
+    pub request_timeout: f64,
+    /// Print one JSON object instead of the text report.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Also write the JSON report to this file.
+    #[arg(long, global = true)]
+    pub json_out: Option<std::path::PathBuf>,
+    /// Label carried into the report.
+    #[arg(long, global = true)]
+    pub label: Option<String>,
+    /// PID of the server, to report its CPU use over the measured window (Linux /proc).
+    #[arg(long, global = true)]
+    pub server_pid: Option<u32>,
+    /// Clock ticks per second for /proc CPU times (`getconf CLK_TCK`).
+    #[arg(long, global = true, default_value_t = 100)]
+    pub clk_tck: u64,
+}
+
+impl CommonArgs {
+    /// The CPU probe these options describe.
+    pub fn probe(&self) -> CpuProbe {
+        CpuProbe {
+            server_pid: self.server_pid,
+            clk_tck: self.clk_tck,
+        }
+    }
+}
+
 /// Whose CPU to sample (Linux `/proc`).
 #[derive(Clone, Copy, Debug)]
 pub struct CpuProbe {
