@@ -33,23 +33,7 @@ use checks::{
 };
 pub use checks::{CertFailure, CertRole};
 
-/// A time window such as a trusted root's `validFor`: `start` and `end` both inclusive
-/// (as sigstore-go checks a CA's window); no `end` means open-ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ValidityWindow {
-    /// First instant inside the window.
-    pub start: SystemTime,
-    /// Last instant inside the window; `None`: still valid.
-    pub end: Option<SystemTime>,
-}
-
-impl ValidityWindow {
-    /// Whether `t` lies inside the window.
-    #[must_use]
-    pub fn contains(&self, t: SystemTime) -> bool {
-        self.start <= t && self.end.is_none_or(|end| t <= end)
-    }
-}
+pub use crate::common::ValidityPeriod;
 
 /// Why a leaf does not chain to a trusted CA at the given time.
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +65,7 @@ pub enum ChainError {
         /// Index of the CA in the list given.
         ca_index: usize,
         /// Its window.
-        window: ValidityWindow,
+        window: ValidityPeriod,
     },
     /// Several trusted CAs carry the leaf's issuer name and none verifies it.
     #[error("no trusted CA verifies the leaf: {}", list(failures))]
@@ -133,7 +117,7 @@ impl Parsed {
 #[derive(Clone, Debug)]
 pub struct TrustedCa {
     chain: Vec<Parsed>,
-    valid_for: Option<ValidityWindow>,
+    valid_for: Option<ValidityPeriod>,
 }
 
 impl TrustedCa {
@@ -143,7 +127,7 @@ impl TrustedCa {
     /// [`ChainError::EmptyCaChain`], or [`CertFailure::Malformed`] naming the certificate.
     pub fn new<C: AsRef<[u8]>>(
         cert_chain: &[C],
-        valid_for: Option<ValidityWindow>,
+        valid_for: Option<ValidityPeriod>,
     ) -> Result<Self, ChainError> {
         if cert_chain.is_empty() {
             return Err(ChainError::EmptyCaChain);
@@ -313,14 +297,14 @@ mod tests {
     #[test]
     fn window_ends_are_inclusive() {
         let t = |s| UNIX_EPOCH + Duration::from_secs(s);
-        let closed = ValidityWindow {
+        let closed = ValidityPeriod {
             start: t(10),
             end: Some(t(20)),
         };
         assert!(!closed.contains(t(9)));
         assert!(closed.contains(t(10)) && closed.contains(t(20)));
         assert!(!closed.contains(t(20) + Duration::from_millis(1)));
-        let open = ValidityWindow {
+        let open = ValidityPeriod {
             start: t(10),
             end: None,
         };

@@ -24,7 +24,7 @@ use x509_cert::der::oid::ObjectIdentifier;
 use x509_cert::der::{self, Decode as _, Encode as _};
 use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-use crate::chain::ValidityWindow;
+use crate::chain::ValidityPeriod;
 
 // RFC 8017 App. C: rsaEncryption.
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -111,7 +111,7 @@ pub enum SkipReason {
 pub struct CtLogKey {
     log_id: [u8; 32],
     spki_der: Vec<u8>,
-    valid_for: ValidityWindow,
+    valid_for: ValidityPeriod,
 }
 
 impl CtLogKey {
@@ -126,7 +126,7 @@ impl CtLogKey {
     pub fn new(
         log_id: [u8; 32],
         public_key_der: &[u8],
-        valid_for: ValidityWindow,
+        valid_for: ValidityPeriod,
     ) -> Result<Self, SctCheckError> {
         let spki_der = if SubjectPublicKeyInfoOwned::from_der(public_key_der).is_ok() {
             public_key_der.to_vec()
@@ -274,7 +274,7 @@ mod tests {
         let spki = key.public_key().as_der().unwrap().as_ref().to_vec();
         assert_eq!(spki_from_pkcs1_rsa(&pkcs1).unwrap(), spki);
 
-        let window = ValidityWindow {
+        let window = ValidityPeriod {
             start: UNIX_EPOCH,
             end: None,
         };

@@ -13,7 +13,7 @@ use public_trust::*;
 use signet_ca_core::san::SubjectAltName;
 use signet_verifier::chain::{
     check_bundle_chain_excludes_roots, verify_chain, CertFailure, CertRole, ChainError, TrustedCa,
-    ValidityWindow,
+    ValidityPeriod,
 };
 use signet_verifier::identity::{signer_identity, verify_identity, IdentityPolicy};
 use signet_verifier::sct::{verify_embedded_scts, CtLogKey, SctCheckError, SkipReason};
@@ -161,7 +161,7 @@ fn staging_leaf_does_not_verify_against_production_or_outside_ca_window() {
             .map(|c| b64(&c["rawBytes"]))
             .collect()
     };
-    let ended = ValidityWindow {
+    let ended = ValidityPeriod {
         start: UNIX_EPOCH,
         end: Some(at - Duration::from_secs(2)),
     };
@@ -190,7 +190,7 @@ fn sct_checks_on_real_leaf() {
     let key = signet_testdata::read_json(STAGING)["ctlogs"][2].clone();
     let id: [u8; 32] = b64(&key["logId"]["keyId"]).try_into().unwrap();
     let raw = b64(&key["publicKey"]["rawBytes"]);
-    let ended = ValidityWindow {
+    let ended = ValidityPeriod {
         start: UNIX_EPOCH,
         end: Some(rfc3339("2023-01-01T00:00:00Z")),
     };

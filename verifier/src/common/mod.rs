@@ -8,6 +8,9 @@
 //! * `google.protobuf.Timestamp` is an RFC 3339 string.
 
 use std::fmt;
+use std::time::SystemTime;
+
+use time::OffsetDateTime;
 
 mod protojson;
 
@@ -269,5 +272,37 @@ impl fmt::Display for LogId {
 impl fmt::Debug for LogId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "LogId({self})")
+    }
+}
+
+/// A validity window (protobuf-specs `TimeRange`, e.g. a trusted root's `validFor`):
+/// `[start, end]`, both ends included (as sigstore-go checks them), open-ended when `end`
+/// is `None`. The one window type of the verifier: trusted-root keys and CAs, and the
+/// chain and SCT steps that check against them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValidityPeriod {
+    /// First instant inside the window.
+    pub start: SystemTime,
+    /// Last instant inside the window; `None`: still valid.
+    pub end: Option<SystemTime>,
+}
+
+impl ValidityPeriod {
+    /// Whether `at` is inside the period, both ends included (sigstore-python treats a
+    /// TSA's end as exclusive, a check for the TSA step).
+    #[must_use]
+    pub fn contains(&self, at: impl Into<SystemTime>) -> bool {
+        let at = at.into();
+        self.start <= at && self.end.is_none_or(|end| at <= end)
+    }
+}
+
+impl fmt::Display for ValidityPeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let start = OffsetDateTime::from(self.start);
+        match self.end {
+            Some(end) => write!(f, "[{start}, {}]", OffsetDateTime::from(end)),
+            None => write!(f, "[{start}, open)"),
+        }
     }
 }

@@ -21,9 +21,11 @@ mod tests;
 mod wire;
 
 use std::fmt;
+use std::time::SystemTime;
 
 use time::OffsetDateTime;
 
+pub use crate::common::ValidityPeriod;
 use crate::common::{FieldProblem, HashAlgorithm, Limit, LogId, PublicKeyDetails};
 
 /// `trusted_root.json` v0.1, the media type Signet emits and every client accepts.
@@ -100,34 +102,6 @@ pub struct CertificateAuthority {
     pub valid_for: ValidityPeriod,
     /// `operator` (v0.2); empty if not given.
     pub operator: String,
-}
-
-/// `TimeRange`: closed, `[start, end]`, with an open end when `end` is `None`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ValidityPeriod {
-    /// `start`.
-    pub start: OffsetDateTime,
-    /// `end`, not before `start`.
-    pub end: Option<OffsetDateTime>,
-}
-
-impl ValidityPeriod {
-    /// Whether `at` is inside the period, both ends included (protobuf-specs `TimeRange`;
-    /// sigstore-python treats a TSA's end as exclusive, a check for the TSA step).
-    #[must_use]
-    pub fn contains(&self, at: OffsetDateTime) -> bool {
-        self.start <= at && self.end.is_none_or(|end| at <= end)
-    }
-}
-
-impl fmt::Display for ValidityPeriod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.end {
-            Some(end) => write!(f, "[{}, {}]", self.start, end),
-            None => write!(f, "[{}, open)", self.start),
-        }
-    }
 }
 
 /// Which list of logs a lookup searched.
@@ -291,9 +265,9 @@ impl TrustedRoot {
     pub fn tlog_at(
         &self,
         log_id: &LogId,
-        at: OffsetDateTime,
+        at: impl Into<SystemTime>,
     ) -> Result<&TransparencyLog, LogLookupError> {
-        valid_at(LogKind::Tlog, self.tlog(log_id), log_id, at)
+        valid_at(LogKind::Tlog, self.tlog(log_id), log_id, at.into())
     }
 
     /// The CT log with this log ID, if its key is valid at `at`.
@@ -303,16 +277,17 @@ impl TrustedRoot {
     pub fn ctlog_at(
         &self,
         log_id: &LogId,
-        at: OffsetDateTime,
+        at: impl Into<SystemTime>,
     ) -> Result<&TransparencyLog, LogLookupError> {
-        valid_at(LogKind::Ctlog, self.ctlog(log_id), log_id, at)
+        valid_at(LogKind::Ctlog, self.ctlog(log_id), log_id, at.into())
     }
 
     /// The certificate authorities whose `validFor` contains `at`.
     pub fn certificate_authorities_at(
         &self,
-        at: OffsetDateTime,
+        at: impl Into<SystemTime>,
     ) -> impl Iterator<Item = &CertificateAuthority> {
+        let at = at.into();
         self.certificate_authorities
             .iter()
             .filter(move |ca| ca.valid_for.contains(at))
@@ -321,8 +296,9 @@ impl TrustedRoot {
     /// The timestamp authorities whose `validFor` contains `at`.
     pub fn timestamp_authorities_at(
         &self,
-        at: OffsetDateTime,
+        at: impl Into<SystemTime>,
     ) -> impl Iterator<Item = &CertificateAuthority> {
+        let at = at.into();
         self.timestamp_authorities
             .iter()
             .filter(move |tsa| tsa.valid_for.contains(at))
@@ -333,7 +309,7 @@ fn valid_at<'a>(
     kind: LogKind,
     found: Option<&'a TransparencyLog>,
     log_id: &LogId,
-    at: OffsetDateTime,
+    at: SystemTime,
 ) -> Result<&'a TransparencyLog, LogLookupError> {
     let log = found.ok_or(LogLookupError::Unknown {
         kind,
@@ -343,7 +319,7 @@ fn valid_at<'a>(
         return Err(LogLookupError::OutsideValidity {
             kind,
             log_id: *log_id,
-            at,
+            at: OffsetDateTime::from(at),
             valid_for: log.valid_for,
         });
     }

@@ -256,5 +256,8 @@ fn validity(raw: Option<RawTimeRange>, at: &str) -> Result<ValidityPeriod, Trust
             end,
         });
     }
-    Ok(ValidityPeriod { start, end })
+    Ok(ValidityPeriod {
+        start: start.into(),
+        end: end.map(Into::into),
+    })
 }

@@ -11,7 +11,7 @@ use signet_ca_core::san::{CertIdentity, FulcioExtension, SubjectAltName};
 use signet_ca_core::sct::{self, sign_sct};
 use signet_ca_core::signer::{CaAlgorithm, CaSigner};
 use signet_verifier::chain::{
-    CertFailure, CertRole, ChainError, TrustedCa, ValidityWindow, VerifiedChain,
+    CertFailure, CertRole, ChainError, TrustedCa, ValidityPeriod as Window, VerifiedChain,
 };
 use signet_verifier::sct::CtLogKey;
 use x509_cert::der::asn1::BitString;
@@ -139,7 +139,7 @@ pub fn email_leaf(ca: &Ca, ct: &InsecureSoftwareCaKey) -> Vec<u8> {
 }
 
 pub fn log(ct: &InsecureSoftwareCaKey) -> CtLogKey {
-    let window = ValidityWindow {
+    let window = Window {
         start: issued() - Duration::from_secs(3600),
         end: None,
     };

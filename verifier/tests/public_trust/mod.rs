@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use signet_verifier::chain::{TrustedCa, ValidityWindow};
+use signet_verifier::chain::{TrustedCa, ValidityPeriod};
 use signet_verifier::sct::CtLogKey;
 use x509_cert::der::{DateTime, Decode as _};
 
@@ -43,8 +43,8 @@ pub fn rfc3339(s: &str) -> SystemTime {
     UNIX_EPOCH + secs + Duration::from_millis(millis)
 }
 
-pub fn window(v: &serde_json::Value) -> ValidityWindow {
-    ValidityWindow {
+pub fn window(v: &serde_json::Value) -> ValidityPeriod {
+    ValidityPeriod {
         start: rfc3339(v["start"].as_str().expect("start")),
         end: v["end"].as_str().map(rfc3339),
     }
