@@ -8,6 +8,8 @@
 //! router of the same log, nested under `/ct`.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::{sync::Arc, time::Duration};
 
 use aws_lc_rs::{
@@ -23,17 +25,14 @@ use sha2::{Digest, Sha256};
 use signet_ca::{
     ct::{CtLog, StoredExtra},
     ct_api::rfc6962_router,
-    keys::{self, CeremonyKeys, CeremonyParams},
-    Ca,
 };
 use signet_ca_core::{
-    profile::{precert_tbs_from_final, precert_tbs_from_precert, DEFAULT_LEAF_VALIDITY},
+    profile::{precert_tbs_from_final, precert_tbs_from_precert},
     sct::{self, verify_embedded_sct, PrecertEntry},
     sth::{verify_tree_head, DigitallySigned, SignedTreeHead, TreeHead},
 };
-use signet_ca_identity::{IdentityConfig, IssuerRegistry};
-use signet_oidc::{dev_issuer::InsecureDevIssuer, TokenVerifier, VerifierConfig};
-use signet_tlog::{http::HttpLimits, storage::Storage, IfMissing, Log, LogConfig, LogFlavor};
+use signet_oidc::dev_issuer::InsecureDevIssuer;
+use signet_tlog::{http::HttpLimits, storage::Storage, IfMissing, Log};
 use signet_tlog_core::{
     hash::{leaf_hash, node_hash, Hash},
     keys::EcdsaP256Signer,
@@ -43,6 +42,8 @@ use tls_codec::{
     DeserializeBytes as _, TlsByteVecU16, TlsByteVecU24, TlsDeserializeBytes, TlsSize, TlsVecU24,
 };
 use x509_cert::der::{Decode, DecodePem, Encode};
+
+use common::{ct_config, listener, test_ca, TestCa};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const CT_POISON: &str = "1.3.6.1.4.1.11129.2.4.3";
@@ -56,66 +57,22 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
-async fn listener() -> (tokio::net::TcpListener, String) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    (l, base)
-}
-
-fn ct_config() -> LogConfig {
-    LogConfig {
-        origin_host: "ct.signet.test".to_owned(),
-        flavor: LogFlavor::CertificateTransparency,
-        ..LogConfig::default()
-    }
-}
-
 async fn start() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let (l, base) = listener().await;
     let issuer = InsecureDevIssuer::generate(&format!("{base}/dev-issuer")).unwrap();
-    let config: IdentityConfig = serde_json::from_value(json!({
-        "issuers": [{"issuer_url": issuer.issuer_url(), "issuer_type": "email"}]
-    }))
-    .unwrap();
-    let registry = IssuerRegistry::from_config(&config).unwrap();
-    let verifier = TokenVerifier::new(VerifierConfig::default()).unwrap();
-    keys::init(
+    let TestCa {
+        ca,
+        ct,
+        ct_log,
+        chain_der,
+    } = test_ca(
         dir.path(),
-        &CeremonyKeys::InsecureSoftwareKeysForDevelopment,
-        &CeremonyParams::default(),
+        json!({"issuers": [{"issuer_url": issuer.issuer_url(), "issuer_type": "email"}]}),
     )
-    .unwrap();
-    let ca_keys = keys::load(dir.path(), None, 1).unwrap();
-    let chain_der = ca_keys.chain_der.clone();
-    let storage = Storage::open(&format!(
-        "sqlite:{}",
-        dir.path().join("ct.sqlite").display()
-    ))
-    .await
-    .unwrap();
-    let ct_key_der = EcdsaP256Signer::generate_pkcs8().unwrap();
-    let log = Log::start(
-        storage,
-        EcdsaP256Signer::from_pkcs8(&ct_key_der, "ct.signet.test").unwrap(),
-        &ct_config(),
-        IfMissing::Create,
-    )
-    .await
-    .unwrap();
-    let ct = CtLog::new(
-        log.clone(),
-        EcdsaP256Signer::from_pkcs8(&ct_key_der, "ct.signet.test").unwrap(),
-    );
-    let ca = Ca::new(
-        registry,
-        verifier,
-        ca_keys,
-        ct.clone(),
-        DEFAULT_LEAF_VALIDITY,
-    );
+    .await;
     let limits = HttpLimits::default();
-    let ct_routes = signet_tlog::http::tiles_router(log, &limits).merge(rfc6962_router(
+    let ct_routes = signet_tlog::http::tiles_router(ct_log, &limits).merge(rfc6962_router(
         ct.clone(),
         chain_der.clone(),
         &limits,

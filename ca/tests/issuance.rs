@@ -3,6 +3,8 @@
 //! CT log on SQLite. Both request forms real clients send, and the refusals.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::{sync::Arc, time::Duration};
 
 use aws_lc_rs::{
@@ -12,17 +14,12 @@ use aws_lc_rs::{
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{json, Map, Value};
-use signet_ca::{
-    ct::{CtLog, StoredExtra},
-    keys::{self, CeremonyKeys, CeremonyParams},
-    Ca,
-};
+use signet_ca::ct::{CtLog, StoredExtra};
 use signet_ca_core::{profile::DEFAULT_LEAF_VALIDITY, sct::verify_embedded_sct};
-use signet_ca_identity::{IdentityConfig, IssuerRegistry};
-use signet_oidc::{dev_issuer::InsecureDevIssuer, TokenVerifier, VerifierConfig};
-use signet_tlog::{storage::Storage, IfMissing, Log, LogConfig, LogFlavor};
-use signet_tlog_core::keys::EcdsaP256Signer;
+use signet_oidc::dev_issuer::InsecureDevIssuer;
 use x509_cert::der::{Decode, DecodePem};
+
+use common::{listener, test_ca, TestCa};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -35,12 +32,6 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
-async fn listener() -> (tokio::net::TcpListener, String) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    (l, base)
-}
-
 async fn start() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let (l, base) = listener().await;
@@ -50,53 +41,17 @@ async fn start() -> Env {
     let stranger_app = axum::Router::new().nest("/dev-issuer", stranger.router());
     tokio::spawn(async move { axum::serve(l2, stranger_app).await.unwrap() });
 
-    let config: IdentityConfig = serde_json::from_value(json!({
-        "issuers": [{
-            "issuer_url": issuer.issuer_url(),
-            "issuer_type": "email",
-            "policy": [{"name": "example-staff", "conditions": {"email": [{"pattern": "*@example.com"}]}}]
-        }]
-    }))
-    .unwrap();
-    let registry = IssuerRegistry::from_config(&config).unwrap();
-    let verifier = TokenVerifier::new(VerifierConfig::default()).unwrap();
-    keys::init(
+    let TestCa { ca, ct, .. } = test_ca(
         dir.path(),
-        &CeremonyKeys::InsecureSoftwareKeysForDevelopment,
-        &CeremonyParams::default(),
+        json!({
+            "issuers": [{
+                "issuer_url": issuer.issuer_url(),
+                "issuer_type": "email",
+                "policy": [{"name": "example-staff", "conditions": {"email": [{"pattern": "*@example.com"}]}}]
+            }]
+        }),
     )
-    .unwrap();
-    let ca_keys = keys::load(dir.path(), None, 1).unwrap();
-    let storage = Storage::open(&format!(
-        "sqlite:{}",
-        dir.path().join("ct.sqlite").display()
-    ))
-    .await
-    .unwrap();
-    let ct_key_der = EcdsaP256Signer::generate_pkcs8().unwrap();
-    let log = Log::start(
-        storage,
-        EcdsaP256Signer::from_pkcs8(&ct_key_der, "ct.signet.test").unwrap(),
-        &LogConfig {
-            origin_host: "ct.signet.test".to_owned(),
-            flavor: LogFlavor::CertificateTransparency,
-            ..LogConfig::default()
-        },
-        IfMissing::Create,
-    )
-    .await
-    .unwrap();
-    let ct = CtLog::new(
-        log,
-        EcdsaP256Signer::from_pkcs8(&ct_key_der, "ct.signet.test").unwrap(),
-    );
-    let ca = Ca::new(
-        registry,
-        verifier,
-        ca_keys,
-        ct.clone(),
-        DEFAULT_LEAF_VALIDITY,
-    );
+    .await;
     let app = signet_ca::http::router(Arc::new(ca)).nest("/dev-issuer", issuer.router());
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     Env {
