@@ -36,7 +36,8 @@ FORM=${BENCH_CA_FORM:-csr}
 CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
 declare -A RATE=([software]=${BENCH_CA_RATE_SOFTWARE:-1500} [softhsm]=${BENCH_CA_RATE_SOFTHSM:-750})
 
-log() { printf '\n=== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 cd "$ROOT"
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
@@ -60,39 +61,7 @@ SERVER_PID=
 LOADGEN_PID=
 FAILED=0
 
-stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=
-}
-
-cleanup() {
-    local rc=$?
-    if [[ -n "$LOADGEN_PID" ]]; then
-        kill -TERM "$LOADGEN_PID" 2>/dev/null || true
-        wait "$LOADGEN_PID" 2>/dev/null || true
-    fi
-    stop_server
-    if [[ -n "${BENCH_RESULTS_DIR:-}" ]]; then
-        mkdir -p "$BENCH_RESULTS_DIR"
-        cp -r "$REPORTS"/. "$BENCH_RESULTS_DIR"/ 2>/dev/null || true
-        cp "$WORK"/*.log "$BENCH_RESULTS_DIR"/ 2>/dev/null || true
-    fi
-    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-        echo "kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -136,33 +105,8 @@ init_ca() {
     esac
 }
 
-server_alive() {
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "signet serve (pid $SERVER_PID) is not running; last server log lines:" >&2
-        tail -n 40 "$SERVER_LOG" >&2 || true
-        return 1
-    fi
-}
-
 PHASE_FILES=()
-run_phase() { # run_phase STEM LABEL ARGS…
-    local stem=$1 label=$2
-    shift 2
-    log "$label"
-    PHASE_FILES+=("$REPORTS/$stem.json")
-    local rc=0
-    "$CA_LOADGEN" --url "$URL" --threads "$CLIENT_THREADS" --label "$label" \
-        --server-pid "$SERVER_PID" --clk-tck "$(getconf CLK_TCK)" \
-        --json-out "$REPORTS/$stem.json" "$@" &
-    LOADGEN_PID=$!
-    wait "$LOADGEN_PID" || rc=$?
-    LOADGEN_PID=
-    server_alive || exit 1
-    if ((rc != 0)); then
-        echo "phase '$label' exited with status $rc" >&2
-        FAILED=1
-    fi
-}
+LOADGEN=$CA_LOADGEN
 
 n=0
 for ks in $KEYSTORES; do

@@ -50,7 +50,8 @@ READ_CONCURRENCY=${BENCH_READ_CONCURRENCY:-64}
 LOG_SIZE=${BENCH_LOG_SIZE:-1000000}
 CLIENT_THREADS=${BENCH_CLIENT_THREADS:-1}
 
-log() { printf '\n=== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # --- build -------------------------------------------------------------------------
 cd "$ROOT"
@@ -78,34 +79,8 @@ SERVER_PID=
 LOADGEN_PID=
 FAILED=0
 
-cleanup() {
-    local rc=$?
-    if [[ -n "$LOADGEN_PID" ]]; then
-        kill -TERM "$LOADGEN_PID" 2>/dev/null || true
-        wait "$LOADGEN_PID" 2>/dev/null || true
-    fi
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ -n "${BENCH_RESULTS_DIR:-}" ]]; then
-        mkdir -p "$BENCH_RESULTS_DIR"
-        cp -r "$REPORTS"/. "$BENCH_RESULTS_DIR"/ 2>/dev/null || true
-        cp "$WORK/server.log" "$BENCH_RESULTS_DIR"/ 2>/dev/null || true
-    fi
-    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-        echo "kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+SERVER_LOG=$WORK/server.log
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -131,16 +106,8 @@ show_serve_args() { # the serve command line with the database URL (may hold a p
 }
 
 log "starting: signet $(show_serve_args)"
-"$SIGNET" "${serve_args[@]}" >"$WORK/server.log" 2>&1 &
+"$SIGNET" "${serve_args[@]}" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
-
-server_alive() {
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "signet serve (pid $SERVER_PID) is not running; last server log lines:" >&2
-        tail -n 40 "$WORK/server.log" >&2 || true
-        return 1
-    fi
-}
 
 ready=0
 for _ in $(seq 1 60); do # up to ~60 s, giving up at once if the server exits
@@ -152,37 +119,16 @@ for _ in $(seq 1 60); do # up to ~60 s, giving up at once if the server exits
 done
 if ((!ready)); then
     echo "signet serve did not answer GET /api/v1/log within 60 s; last server log lines:" >&2
-    tail -n 40 "$WORK/server.log" >&2 || true
+    tail -n 40 "$SERVER_LOG" >&2 || true
     exit 1
 fi
 
-CLK_TCK=$(getconf CLK_TCK)
 mem_kb() { # VmRSS or VmHWM in kB
     awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVER_PID/status"
 }
 mib() { awk -v kb="$1" 'BEGIN {printf "%.1f MiB", kb / 1024}'; }
 
 PHASE_FILES=()
-# run_phase FILE-STEM LABEL ARGS… : one log-loadgen run, recorded for the summary.
-run_phase() {
-    local stem=$1 label=$2
-    shift 2
-    log "$label"
-    PHASE_FILES+=("$REPORTS/$stem.json")
-    local rc=0
-    # In the background + `wait`, so that INT/TERM traps run at once, not after the phase.
-    "$LOADGEN" --url "$URL" --threads "$CLIENT_THREADS" --label "$label" \
-        --server-pid "$SERVER_PID" --clk-tck "$CLK_TCK" \
-        --json-out "$REPORTS/$stem.json" "$@" &
-    LOADGEN_PID=$!
-    wait "$LOADGEN_PID" || rc=$?
-    LOADGEN_PID=
-    server_alive || exit 1
-    if ((rc != 0)); then
-        echo "phase '$label' exited with status $rc" >&2
-        FAILED=1
-    fi
-}
 
 proofs() { # proofs STEM-PREFIX LABEL-SUFFIX
     run_phase "$1-inclusion" "inclusion proofs$2" read --kind inclusion \
