@@ -202,7 +202,7 @@ impl CtApi {
                 B64.encode(leaf_hash.as_bytes())
             )));
         }
-        let audit_path = self.inclusion_proof(index, tree_size).await?;
+        let audit_path = self.ct.log().inclusion_proof(index, tree_size).await?;
         Ok(InclusionProof {
             leaf_index: index,
             audit_path,
@@ -263,7 +263,7 @@ impl CtApi {
                     index: leaf_index,
                     reason: "missing from storage below the tree size".to_owned(),
                 })?;
-        let audit_path = self.inclusion_proof(leaf_index, tree_size).await?;
+        let audit_path = self.ct.log().inclusion_proof(leaf_index, tree_size).await?;
         Ok((entry, audit_path))
     }
 
@@ -301,11 +301,6 @@ impl CtApi {
             });
         }
         Ok(out)
-    }
-
-    /// Audit path of `index` in the tree of `size`.
-    async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, CtApiError> {
-        Ok(self.ct.log().inclusion_proof(index, size).await?)
     }
 }
 
