@@ -252,10 +252,10 @@ async fn with_signer<T: Send + 'static>(
     }
 }
 
+/// PEM of a certificate this CA just encoded (no need to parse it again).
 fn pem_certificate(der: &[u8]) -> Result<String, CaError> {
-    use x509_cert::der::{Decode, EncodePem};
-    x509_cert::Certificate::from_der(der)
-        .and_then(|c| c.to_pem(x509_cert::der::pem::LineEnding::LF))
+    use x509_cert::der::pem::{encode_string, LineEnding};
+    encode_string("CERTIFICATE", LineEnding::LF, der)
         .map_err(|e| CaError::Signing(format!("encoding the certificate: {e}")))
 }
 
