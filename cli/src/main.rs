@@ -24,6 +24,16 @@ enum Command {
     /// Print an identity token from the INSECURE development issuer of
     /// `signet serve --insecure-dev-issuer` (development only; loopback servers only).
     DevToken(cmd::dev_token::DevTokenArgs),
+    /// Sign a file keylessly: identity token → 10-minute certificate → log entry → bundle.
+    Sign(cmd::sign::SignArgs),
+    /// Sign an in-toto attestation (DSSE bundle) about one or more subjects.
+    Attest(cmd::sign::AttestArgs),
+    /// Verify a file (or `sha256:<hex>` digest) against a bundle, offline.
+    Verify(cmd::verify::VerifyArgs),
+    /// Sigstore conformance-suite protocol: sign a file into a bundle.
+    SignBundle(cmd::sign::SignBundleArgs),
+    /// Sigstore conformance-suite protocol: verify a bundle.
+    VerifyBundle(cmd::verify::VerifyBundleArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +59,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Ca(args) => cmd::ca::run(args),
         Command::DevToken(args) => cmd::dev_token::run(args),
+        Command::Sign(args) => cmd::sign::run_sign(args),
+        Command::Attest(args) => cmd::sign::run_attest(args),
+        Command::Verify(args) => cmd::verify::run_verify(args),
+        Command::SignBundle(args) => cmd::sign::run_sign_bundle(args),
+        Command::VerifyBundle(args) => cmd::verify::run_verify_bundle(args),
     };
     // Every log line is out before the final error line.
     drop(log_guard);

@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 use x509_cert::der::Decode as _;
 
-mod checks;
+pub(crate) mod checks; // pub(crate): the TSA chain (`crate::tsa`) reuses the per-certificate checks
 
 use checks::{
     check_ca, check_extensions, check_leaf, check_signed_by, check_validity, is_self_issued,

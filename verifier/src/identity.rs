@@ -86,12 +86,6 @@ pub struct SignerIdentity {
     pub issuer: String,
 }
 
-fn san_value(san: &SubjectAltName) -> &str {
-    match san {
-        SubjectAltName::Email(v) | SubjectAltName::Uri(v) | SubjectAltName::Username(v) => v,
-    }
-}
-
 /// Reads the signer identity and OIDC issuer of a leaf (module documentation).
 ///
 /// # Errors
@@ -208,7 +202,7 @@ impl IdentityPolicy {
     /// [`IdentityError::IdentityMismatch`] or [`IdentityError::IssuerMismatch`], each
     /// showing what was expected and what was found.
     pub fn check(&self, identity: &SignerIdentity) -> Result<(), IdentityError> {
-        let values = identity.sans.iter().map(san_value);
+        let values = identity.sans.iter().map(SubjectAltName::value);
         let matched = match &self.identity {
             IdentityMatcher::Exact(want) => values.clone().any(|v| v == want),
             IdentityMatcher::Pattern(regex, _) => values.clone().any(|v| regex.is_match(v)),

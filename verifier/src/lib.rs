@@ -16,3 +16,5 @@ pub mod identity; // signer identity and OIDC issuer, identity policy (§3.3–�
 pub mod rekor_v1;
 pub mod sct; // embedded SCTs against the trusted CT logs (§3.6, §3.7)
 pub mod trusted_root; // trusted_root.json / ClientTrustConfig, parsed and shape-checked (§7)
+pub mod tsa; // RFC 3161 timestamps against timestampAuthorities (§7.5)
+pub mod verify; // the one verification path joining every step (§8)

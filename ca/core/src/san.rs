@@ -22,6 +22,16 @@ pub enum SubjectAltName {
     Username(String),
 }
 
+impl SubjectAltName {
+    /// The identity string, whatever its SAN type.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Email(v) | Self::Uri(v) | Self::Username(v) => v,
+        }
+    }
+}
+
 /// One Sigstore extension `1.3.6.1.4.1.57264.1.<arc>`.
 ///
 /// Encoding is fixed by the arc (PROTOCOL.md §3.3): arcs 1–6 carry the raw UTF-8 bytes as

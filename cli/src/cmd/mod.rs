@@ -4,3 +4,5 @@ pub mod ca;
 pub mod data_dir;
 pub mod dev_token;
 pub mod serve;
+pub mod sign;
+pub mod verify;

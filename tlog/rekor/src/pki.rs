@@ -315,6 +315,35 @@ impl SubmittedKey {
         })
     }
 
+    /// The key of one DER certificate (as if submitted as a one-certificate PEM): how a
+    /// verifier compares a bundle's leaf with the key a log entry names.
+    ///
+    /// # Errors
+    /// A [`PkiError`] for a certificate or key that does not parse or is not allowed.
+    pub fn from_certificate_der(der: &[u8]) -> Result<Self, PkiError> {
+        let chain = x509::parse_and_verify_chain(&[der])?;
+        Ok(Self {
+            key: chain.leaf_key,
+            canonical_pem: pem::encode(pem::CERTIFICATE, der),
+            subjects: chain.leaf_subjects,
+            certificate_count: 1,
+        })
+    }
+
+    /// A DER SubjectPublicKeyInfo (as if submitted as a PEM `PUBLIC KEY`).
+    ///
+    /// # Errors
+    /// A [`PkiError`] for a key that does not parse or is not allowed.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, PkiError> {
+        let (key, canonical_der) = x509::parse_spki_der(der)?;
+        Ok(Self {
+            key,
+            canonical_pem: pem::encode(pem::PUBLIC_KEY, &canonical_der),
+            subjects: Vec::new(),
+            certificate_count: 0,
+        })
+    }
+
     /// Canonical PEM re-encoding, byte-exact with Go's `pem.Encode` and pyca/cryptography:
     /// 64-column base64 lines, `\n` line ends, trailing newline, same block types;
     /// certificates re-encoded from their DER, SPKI from DER.

@@ -193,7 +193,7 @@ fn unix(t: SystemTime) -> String {
 }
 
 /// An extension decoded by type: `None` if absent.
-fn extension<'a, T: Decode<'a> + AssociatedOid>(
+pub(crate) fn extension<'a, T: Decode<'a> + AssociatedOid>(
     cert: &'a Certificate,
 ) -> Result<Option<(bool, T)>, CertFailure> {
     cert.tbs_certificate
@@ -205,7 +205,7 @@ fn extension<'a, T: Decode<'a> + AssociatedOid>(
 }
 
 /// No extension twice, none critical unless understood.
-pub(super) fn check_extensions(cert: &Certificate) -> Result<(), CertFailure> {
+pub(crate) fn check_extensions(cert: &Certificate) -> Result<(), CertFailure> {
     let extensions = cert
         .tbs_certificate
         .extensions
@@ -223,7 +223,7 @@ pub(super) fn check_extensions(cert: &Certificate) -> Result<(), CertFailure> {
 }
 
 /// notBefore ≤ `at` ≤ notAfter (RFC 5280 §4.1.2.5: both inclusive).
-pub(super) fn check_validity(cert: &Certificate, at: SystemTime) -> Result<(), CertFailure> {
+pub(crate) fn check_validity(cert: &Certificate, at: SystemTime) -> Result<(), CertFailure> {
     let validity = &cert.tbs_certificate.validity;
     let not_before = validity.not_before.to_system_time();
     let not_after = validity.not_after.to_system_time();
@@ -238,12 +238,12 @@ pub(super) fn check_validity(cert: &Certificate, at: SystemTime) -> Result<(), C
 }
 
 /// Subject name equal to issuer name (RFC 5280 §6.1: "self-issued").
-pub(super) fn is_self_issued(cert: &Certificate) -> bool {
+pub(crate) fn is_self_issued(cert: &Certificate) -> bool {
     cert.tbs_certificate.subject == cert.tbs_certificate.issuer
 }
 
 /// `cert` (DER `cert_der`) names `issuer` as its issuer and carries its valid signature.
-pub(super) fn check_signed_by(
+pub(crate) fn check_signed_by(
     cert: &Certificate,
     cert_der: &[u8],
     issuer: &Certificate,

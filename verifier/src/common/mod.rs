@@ -37,6 +37,10 @@ pub const MAX_PROOF_HASHES: usize = 64;
 /// Largest DSSE payload, in decoded bytes: 16 MiB, the size limit of GitHub's
 /// `attest-sbom` (the largest in-toto statements in practice are SBOMs).
 pub const MAX_DSSE_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
+/// Most subjects in an in-toto statement a DSSE bundle carries (the digest check scans
+/// them). SLSA provenance for a release names tens; 1,024 leaves room for large ones.
+pub const MAX_INTOTO_SUBJECTS: usize = 1024;
+
 /// Largest `trusted_root.json` (or `ClientTrustConfig`), in bytes of JSON. The
 /// public-good root is about 7 KiB.
 pub const MAX_TRUSTED_ROOT_BYTES: usize = 1024 * 1024;
@@ -62,6 +66,8 @@ pub enum Limit {
     ProofHashes,
     /// [`MAX_DSSE_PAYLOAD_BYTES`].
     DssePayloadBytes,
+    /// [`MAX_INTOTO_SUBJECTS`].
+    InTotoSubjects,
     /// [`MAX_TRUSTED_ROOT_BYTES`].
     TrustedRootBytes,
     /// [`MAX_TRUSTED_LOGS`].
@@ -81,6 +87,7 @@ impl Limit {
             Limit::CertificateChainLen => MAX_CERTIFICATE_CHAIN_LEN,
             Limit::ProofHashes => MAX_PROOF_HASHES,
             Limit::DssePayloadBytes => MAX_DSSE_PAYLOAD_BYTES,
+            Limit::InTotoSubjects => MAX_INTOTO_SUBJECTS,
             Limit::TrustedRootBytes => MAX_TRUSTED_ROOT_BYTES,
             Limit::TrustedLogs => MAX_TRUSTED_LOGS,
             Limit::TrustedAuthorities => MAX_TRUSTED_AUTHORITIES,
@@ -97,6 +104,7 @@ impl Limit {
             Limit::CertificateChainLen => "MAX_CERTIFICATE_CHAIN_LEN",
             Limit::ProofHashes => "MAX_PROOF_HASHES",
             Limit::DssePayloadBytes => "MAX_DSSE_PAYLOAD_BYTES",
+            Limit::InTotoSubjects => "MAX_INTOTO_SUBJECTS",
             Limit::TrustedRootBytes => "MAX_TRUSTED_ROOT_BYTES",
             Limit::TrustedLogs => "MAX_TRUSTED_LOGS",
             Limit::TrustedAuthorities => "MAX_TRUSTED_AUTHORITIES",
