@@ -70,7 +70,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("signet: error: {e:#}");
+            // Always one line: some causes (e.g. regex parse errors) span several.
+            let message = format!("{e:#}");
+            let one_line: Vec<&str> = message.split_whitespace().collect();
+            eprintln!("signet: error: {}", one_line.join(" "));
             ExitCode::FAILURE
         }
     }

@@ -232,23 +232,49 @@ impl Deployment {
             .unwrap()
     }
 
-    /// sigstore-python accepts `bundle` for `file` and alice, and rejects it for `other`
-    /// and for another identity.
-    fn assert_sigstore_python_verifies(&self, bundle: &Path, file: &Path, other: &Path) {
-        ok(
-            &self.sigstore_verify(bundle, file, "alice@example.com"),
-            "sigstore verify identity",
-        );
-        let wrong_file = self.sigstore_verify(bundle, other, "alice@example.com");
-        assert!(
-            !wrong_file.status.success(),
-            "sigstore-python accepted the bundle for another file"
-        );
-        let wrong_identity = self.sigstore_verify(bundle, file, "bob@example.com");
-        assert!(
-            !wrong_identity.status.success(),
-            "sigstore-python accepted the bundle for another identity"
-        );
+    /// `signet verify` of `file` against `bundle` for `identity` (offline, trust config).
+    fn signet_verify(&self, bundle: &Path, file: &Path, identity: &str) -> Output {
+        self.signet()
+            .arg("verify")
+            .arg(file)
+            .arg("--bundle")
+            .arg(bundle)
+            .args(["--certificate-identity", identity])
+            .args([
+                "--certificate-oidc-issuer",
+                &self.issuer(),
+                "--trust-config",
+            ])
+            .arg(self.trust_config())
+            .output()
+            .unwrap()
+    }
+
+    /// sigstore-python and `signet verify` both accept `bundle` for `file` and alice, and
+    /// both reject it for `other` and for another identity.
+    fn assert_both_verifiers_accept(&self, bundle: &Path, file: &Path, other: &Path) {
+        type Verify<'a> = (&'a str, Box<dyn Fn(&Path, &str) -> Output + 'a>);
+        let verifiers: [Verify<'_>; 2] = [
+            (
+                "sigstore-python",
+                Box::new(|f, id| self.sigstore_verify(bundle, f, id)),
+            ),
+            (
+                "signet verify",
+                Box::new(|f, id| self.signet_verify(bundle, f, id)),
+            ),
+        ];
+        for (name, verify) in &verifiers {
+            ok(&verify(file, "alice@example.com"), name);
+            assert!(
+                !verify(other, "alice@example.com").status.success(),
+                "{name} accepted the bundle for another file"
+            );
+            assert!(
+                !verify(file, "bob@example.com").status.success(),
+                "{name} accepted the bundle for another identity"
+            );
+        }
     }
 
     /// A signing config like the server's, with the CA or the log URL replaced.
@@ -453,7 +479,7 @@ fn sigstore_python_verifies_a_signet_bundle() {
         .unwrap();
     ok(&out, "signet sign --bundle");
     assert!(!d.dir().join("artefact.bin.sigstore.json").exists());
-    d.assert_sigstore_python_verifies(&bundle, &file, &other);
+    d.assert_both_verifiers_accept(&bundle, &file, &other);
 }
 
 #[test]
@@ -487,8 +513,8 @@ fn many_files_share_one_certificate_and_all_verify() {
         ja["verificationMaterial"]["tlogEntries"][0]["logIndex"],
         jb["verificationMaterial"]["tlogEntries"][0]["logIndex"]
     );
-    d.assert_sigstore_python_verifies(&bundle_a, &a, &b);
-    d.assert_sigstore_python_verifies(&bundle_b, &b, &a);
+    d.assert_both_verifiers_accept(&bundle_a, &a, &b);
+    d.assert_both_verifiers_accept(&bundle_b, &b, &a);
 
     // The CT log holds one certificate for the two signatures.
     let (status, sth) = d.get("/ct/ct/v1/get-sth");
@@ -574,7 +600,7 @@ fn tokens_come_from_env_file_or_github_actions_in_order() {
         stderr.contains("identity token from SIGSTORE_ID_TOKEN"),
         "{stderr}"
     );
-    d.assert_sigstore_python_verifies(&d.dir().join("env.json"), &d.dir().join("f.txt"), &other);
+    d.assert_both_verifiers_accept(&d.dir().join("env.json"), &d.dir().join("f.txt"), &other);
 
     // --identity-token-file (a trailing newline, as projected tokens may have).
     let file = d.write("token", format!("{}\n", d.token()).as_bytes());
@@ -618,7 +644,7 @@ fn tokens_come_from_env_file_or_github_actions_in_order() {
             .any(|l| l.eq_ignore_ascii_case("authorization: bearer request-secret")),
         "{head}"
     );
-    d.assert_sigstore_python_verifies(
+    d.assert_both_verifiers_accept(
         &d.dir().join("actions.json"),
         &d.dir().join("f.txt"),
         &other,
@@ -716,7 +742,7 @@ fn attest_writes_a_dsse_bundle_that_sigstore_python_verifies() {
         hex::encode(sha256(&payload))
     );
     // sigstore-python verifies the DSSE signature and finds the file among the subjects.
-    d.assert_sigstore_python_verifies(&bundle_path, &subject, &other);
+    d.assert_both_verifiers_accept(&bundle_path, &subject, &other);
 
     // Several subjects: one statement naming each, --bundle required.
     let out = d
@@ -800,7 +826,7 @@ fn sign_bundle_follows_the_conformance_protocol() {
     );
     let bundle = d.dir().join("cf.json");
     check_common_shape(&d, &bundle, "hashedrekord");
-    d.assert_sigstore_python_verifies(&bundle, &file, &other);
+    d.assert_both_verifiers_accept(&bundle, &file, &other);
     // The protocol replaces an existing bundle.
     let before = std::fs::read(&bundle).unwrap();
     ok(
@@ -836,7 +862,7 @@ fn sign_bundle_follows_the_conformance_protocol() {
         statement_text.as_bytes(),
         "the statement is signed as given"
     );
-    d.assert_sigstore_python_verifies(&intoto, &file, &other);
+    d.assert_both_verifiers_accept(&intoto, &file, &other);
     // Not a statement: refused, nothing written.
     let out = sign_bundle(&["--in-toto"], "no.json", "conformance.txt");
     let line = failed(&out, "sign-bundle --in-toto of a non-statement");

@@ -169,7 +169,59 @@ fn sigstore_python_signs_and_verifies_against_signet() {
     std::fs::write(&other, b"something else\n").unwrap();
     assert!(!verify("alice@example.com", &other).status.success());
 
-    // The one certificate sigstore-python obtained is in the CT log, readable through the
+    // Signet's own verifier accepts sigstore-python's bundle, for that signer and that
+    // artefact only.
+    let signet_verify = |identity: &str, file: &Path, bundle: &Path| {
+        run(Command::new(SIGNET)
+            .arg("verify")
+            .arg(file)
+            .arg("--bundle")
+            .arg(bundle)
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", &issuer, "--trust-config"])
+            .arg(&trust))
+    };
+    ok(
+        &signet_verify("alice@example.com", &artefact, &bundle),
+        "signet verify of sigstore-python's bundle",
+    );
+    assert!(!signet_verify("bob@example.com", &artefact, &bundle)
+        .status
+        .success());
+    assert!(!signet_verify("alice@example.com", &other, &bundle)
+        .status
+        .success());
+
+    // A DSSE attestation by sigstore-python (a dsse 0.0.1 entry in Signet's log) verifies
+    // with `signet verify` for its subject.
+    let predicate = tmp.path().join("predicate.json");
+    std::fs::write(&predicate, br#"{"buildDefinition":{"buildType":"https://example.com/t","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#).unwrap();
+    let attestation = tmp.path().join("artefact.txt.attestation.sigstore.json");
+    ok(
+        &run(sigstore_cmd()
+            .arg("--trust-config")
+            .arg(&trust)
+            .args([
+                "attest",
+                "--predicate-type",
+                "https://slsa.dev/provenance/v1",
+            ])
+            .arg("--predicate")
+            .arg(&predicate)
+            .args(["--identity-token", token, "--bundle"])
+            .arg(&attestation)
+            .arg(&artefact)),
+        "sigstore attest",
+    );
+    ok(
+        &signet_verify("alice@example.com", &artefact, &attestation),
+        "signet verify of sigstore-python's DSSE attestation",
+    );
+    assert!(!signet_verify("alice@example.com", &other, &attestation)
+        .status
+        .success());
+
+    // The two certificates sigstore-python obtained (sign, attest) are in the CT log, readable through the
     // RFC 6962 §4 API that `signet serve` mounts under /ct.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -184,11 +236,11 @@ fn sigstore_python_signs_and_verifies_against_signet() {
         })
     };
     let sth = get("/ct/v1/get-sth");
-    assert_eq!(sth["tree_size"], 1, "{sth}");
-    let entries = get("/ct/v1/get-entries?start=0&end=0");
+    assert_eq!(sth["tree_size"], 2, "{sth}");
+    let entries = get("/ct/v1/get-entries?start=0&end=1");
     assert_eq!(
         entries["entries"].as_array().map(Vec::len),
-        Some(1),
+        Some(2),
         "{entries}"
     );
     let roots = get("/ct/v1/get-roots");

@@ -39,12 +39,24 @@ pub(super) fn canonicalize_spec(
     limits: &EntryLimits,
 ) -> Result<(Vec<u8>, Vec<String>), EntryError> {
     let spec = json::object(spec, SPEC)?;
+    // The computed fields may be present as `null`: sigstore-python serialises its whole
+    // pydantic model (`model_dump`), unset fields included, and Go's Rekor reads a JSON
+    // null as unset. Any other value is refused.
     for field in ["envelopeHash", "payloadHash", "signatures"] {
-        if spec.contains_key(field) {
+        if spec.get(field).is_some_and(|v| !v.is_null()) {
             return Err(EntryError::ServerComputedField { field });
         }
     }
-    json::only_keys(spec, &["proposedContent"], SPEC)?;
+    json::only_keys(
+        spec,
+        &[
+            "proposedContent",
+            "envelopeHash",
+            "payloadHash",
+            "signatures",
+        ],
+        SPEC,
+    )?;
     let proposed = json::object(json::member(spec, "proposedContent", PROPOSED)?, PROPOSED)?;
     json::only_keys(proposed, &["envelope", "verifiers"], PROPOSED)?;
 
