@@ -464,3 +464,73 @@ fn every_mutation_of_a_good_bundle_is_rejected() {
     other[0] ^= 1;
     assert!(check(&v, &json, &other, &william()).is_err());
 }
+
+fn digest(hex_digest: &str) -> Artifact<'static> {
+    Artifact::Sha256(hex::decode(hex_digest).unwrap().try_into().unwrap())
+}
+
+/// Real public-good (production) bundles verify with the production root, by digest (the
+/// artefacts are not in the vectors), and an otherName (username) identity from
+/// sigstore-go's scaffolding instance verifies with its root.
+#[test]
+fn public_good_and_scaffolding_bundles_verify() {
+    let production = verifier("trust/production-trusted_root.json");
+    let json = signet_testdata::read("sigstore-python/bundle_v3_github.whl.sigstore");
+    let bundle = Bundle::from_json(&json).unwrap();
+    let workflow =
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+    let actions = "https://token.actions.githubusercontent.com";
+    let whl = "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201";
+    let policy = SignerPolicy::Identity(IdentityPolicy::exact(workflow, actions));
+    production
+        .verify(&bundle, digest(whl), &policy, SystemTime::now())
+        .unwrap();
+    // Another tag of the same workflow is another identity.
+    let other_tag = SignerPolicy::Identity(IdentityPolicy::exact(
+        workflow.replace("v0.1.2", "v0.1.3"),
+        actions,
+    ));
+    let err = production
+        .verify(&bundle, digest(whl), &other_tag, SystemTime::now())
+        .unwrap_err();
+    assert!(matches!(err, VerifyError::Identity(_)), "{err}");
+    // The staging root trusts neither its CA nor its log.
+    assert!(staging()
+        .verify(&bundle, digest(whl), &policy, SystemTime::now())
+        .is_err());
+
+    // A v0.1 bundle without an inclusion proof: sigstore-python refuses it too
+    // ("entry must contain inclusion proof, with checkpoint").
+    let json = signet_testdata::read("sigstore-python/integration/Python-3.12.5.tgz.sigstore");
+    let bundle = Bundle::from_json(&json).unwrap();
+    let policy = SignerPolicy::Identity(IdentityPolicy::exact(
+        "thomas@python.org",
+        "https://accounts.google.com",
+    ));
+    let err = production
+        .verify(
+            &bundle,
+            digest("38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405"),
+            &policy,
+            SystemTime::now(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("no inclusion proof"), "{err}");
+
+    let scaffolding = verifier("sigstore-go/pkg/testing/data/trusted-roots/scaffolding.json");
+    let json =
+        signet_testdata::read("sigstore-go/pkg/testing/data/bundles/othername.sigstore.json");
+    let bundle = Bundle::from_json(&json).unwrap();
+    let policy = SignerPolicy::Identity(IdentityPolicy::exact(
+        "foo!oidc.local",
+        "http://oidc.local:8080",
+    ));
+    scaffolding
+        .verify(
+            &bundle,
+            digest("bc103b4a84971ef6459b294a2b98568a2bfb72cded09d4acd1e16366a401f95b"),
+            &policy,
+            SystemTime::now(),
+        )
+        .unwrap();
+}

@@ -145,26 +145,93 @@ fn check_dsse(
             statement.subject.len()
         )));
     }
-    let want = match artifact {
-        Artifact::Bytes(bytes) => {
-            hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
-        }
-        Artifact::Sha256(d) => hex::encode(d),
+    // The artefact's digests the caller can vouch for: SHA-256 always; SHA-512 too when
+    // the bytes are given (npm provenance names its tarballs by SHA-512 only).
+    let (sha256, sha512) = match artifact {
+        Artifact::Bytes(bytes) => (
+            hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)),
+            Some(hex::encode(aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA512,
+                bytes,
+            ))),
+        ),
+        Artifact::Sha256(d) => (hex::encode(d), None),
+    };
+    let names = |s: &Subject, algorithm: &str, want: &str| {
+        s.digest
+            .get(algorithm)
+            .is_some_and(|v| v.eq_ignore_ascii_case(want))
     };
     let found = statement.subject.iter().any(|s| {
-        s.digest
-            .get("sha256")
-            .is_some_and(|v| v.eq_ignore_ascii_case(&want))
+        names(s, "sha256", &sha256) || sha512.as_deref().is_some_and(|w| names(s, "sha512", w))
     });
     if !found {
-        return Err(SignatureError::SubjectNotFound { digest: want });
+        return Err(SignatureError::SubjectNotFound { digest: sha256 });
     }
     Ok(Computed::Dsse { pae })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::pae;
+    use aws_lc_rs::{
+        encoding::AsDer as _,
+        rand::SystemRandom,
+        signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING},
+    };
+
+    use super::*;
+
+    /// A DSSE envelope over `statement`, signed with a fresh key; and that key.
+    fn signed(statement: &str) -> (DsseEnvelope, SubmittedKey) {
+        let rng = SystemRandom::new();
+        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap();
+        let payload = statement.as_bytes().to_vec();
+        let signature = key
+            .sign(&rng, &pae(IN_TOTO_PAYLOAD_TYPE, &payload))
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        let spki = key.public_key().as_der().unwrap();
+        let envelope = DsseEnvelope {
+            payload,
+            payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+            signature,
+            keyid: String::new(),
+        };
+        (
+            envelope,
+            SubmittedKey::from_spki_der(spki.as_ref()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn dsse_subjects_match_by_sha256_or_by_sha512_of_the_bytes() {
+        let bytes = b"artefact";
+        let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+        let sha512 = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, bytes));
+        let statement = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"a","digest":{{"sha512":"{sha512}"}}}}],"predicateType":"x","predicate":{{}}}}"#
+        );
+        let (envelope, key) = signed(&statement);
+        check_dsse(&envelope, Artifact::Bytes(bytes), &key).unwrap();
+        // Only a SHA-256 digest given: a SHA-512-only subject cannot be matched.
+        let digest: [u8; 32] = sha256.as_ref().try_into().unwrap();
+        assert!(matches!(
+            check_dsse(&envelope, Artifact::Sha256(digest), &key),
+            Err(SignatureError::SubjectNotFound { .. })
+        ));
+        assert!(matches!(
+            check_dsse(&envelope, Artifact::Bytes(b"other"), &key),
+            Err(SignatureError::SubjectNotFound { .. })
+        ));
+        // The signature covers the payload type too.
+        let mut retyped = envelope.clone();
+        retyped.payload_type = "application/json".to_owned();
+        assert!(matches!(
+            check_dsse(&retyped, Artifact::Bytes(bytes), &key),
+            Err(SignatureError::DsseSignature)
+        ));
+    }
 
     #[test]
     fn pae_matches_the_dsse_spec_example() {

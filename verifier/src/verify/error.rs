@@ -187,8 +187,9 @@ pub enum SignatureError {
     /// The DSSE payload is not an in-toto statement naming the artefact.
     #[error("DSSE payload: {0}")]
     InToto(String),
-    /// No subject of the in-toto statement has the artefact's SHA-256 digest.
-    #[error("no in-toto subject has the artefact's sha256 digest {digest}")]
+    /// No subject of the in-toto statement has the artefact's digest (SHA-256, or
+    /// SHA-512 when the artefact's bytes were given).
+    #[error("no in-toto subject has the artefact's digest (sha256 {digest})")]
     SubjectNotFound {
         /// The artefact's digest, hex.
         digest: String,

@@ -205,11 +205,17 @@ fn verify(
     verified.map_err(|e| anyhow!("verification failed: {e}"))
 }
 
-/// A message digest other than SHA-256 must be recomputed from the bytes; everything else
-/// (SHA-256 digests, in-toto subjects) needs only the file's SHA-256, hashed as a stream.
+/// A message digest other than SHA-256 must be recomputed from the bytes, and in-toto
+/// subjects may name the artefact by SHA-512; a SHA-256 message signature needs only the
+/// file's SHA-256, hashed as a stream.
 fn needs_whole_file(bundle: &Bundle) -> bool {
-    matches!(&bundle.content, Content::MessageSignature(m)
-        if m.message_digest.as_ref().is_some_and(|d| d.algorithm != HashAlgorithm::Sha2_256))
+    match &bundle.content {
+        Content::MessageSignature(m) => m
+            .message_digest
+            .as_ref()
+            .is_some_and(|d| d.algorithm != HashAlgorithm::Sha2_256),
+        _ => true,
+    }
 }
 
 /// `sha256:<64 hex>` → the digest; anything else is a file name.
