@@ -5,7 +5,8 @@
 #      throwaway `signet serve --insecure-dev-issuer` on loopback (each bundle has its own
 #      log entry, inclusion proof, checkpoint and SET; one certificate for all), then
 #      stops the server;
-#   2. signet-verifier in-process (`verify-bench in-process`): every bundle parsed and
+#   2. aws-lc ECDSA P-256/P-384 verification alone (`verify-bench ecdsa`), the floor; then
+#      signet-verifier in-process (`verify-bench in-process`): every bundle parsed and
 #      fully verified against its own artefact bytes, on 1 thread and on 2 threads; then
 #      the public staging vector sigstore-python/bundle_v3.txt.sigstore (P-384 chain)
 #      verified BENCH_VERIFY_BUNDLES times per pass;
@@ -146,6 +147,8 @@ run_step() {
 }
 
 # --- 2. signet-verifier in-process -------------------------------------------------------
+# The floor first: aws-lc ECDSA verification alone on this machine.
+run_step "aws-lc ECDSA verification alone" "$VERIFY_BENCH" ecdsa --json-out "$REPORTS/ecdsa.json"
 OWN=(--trust-config "$TRUST" --identity "$IDENTITY" --issuer "$ISSUER" --dir "$FILES")
 VEC=(--trusted-root "$VECTOR_ROOT" --identity "$VECTOR_IDENTITY" --issuer "$VECTOR_ISSUER"
     --bundle "$VECTOR_BUNDLE" --artifact "$VECTOR_ARTIFACT")
@@ -190,6 +193,6 @@ log "summary ($(nproc) CPUs; $(uname -srm))"
 "$VERIFY_BENCH" summary --rust-1 "$REPORTS/rust-1.json" --rust-2 "$REPORTS/rust-2.json" \
     --rust-vector "$REPORTS/rust-vector.json" "${PY_SUMMARY[@]}" \
     --process "$REPORTS/process.json" --process-vector "$REPORTS/process-vector.json" \
-    --process-floor "$REPORTS/process-floor.json" --out "$REPORTS/summary" || FAILED=1
+    --process-floor "$REPORTS/process-floor.json" --ecdsa "$REPORTS/ecdsa.json" --out "$REPORTS/summary" || FAILED=1
 echo "reports, summary.txt and logs: $BENCH_RESULTS_DIR" >&2
 exit "$FAILED"

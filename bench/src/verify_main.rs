@@ -5,6 +5,10 @@
 //!   bundle against its own artefact bytes, and reports bundles/s and per-bundle latency.
 //! * `process`: runs a command (e.g. `signet verify …`) many times and reports its wall
 //!   time.
+//! * `ecdsa`: aws-lc's ECDSA P-256 and P-384 verification alone on this machine, the floor
+//!   under any bundle verification (a Fulcio-certificate bundle needs five P-256
+//!   verifications: the leaf's signature, its SCT, the SET, the checkpoint and the
+//!   artefact's signature).
 //! * `summary`: one table over the reports, measured against the targets
 //!   (≥ 4,000 bundles/s per core, `signet verify` under 15 ms), with the Rust /
 //!   sigstore-python ratio.
@@ -52,8 +56,20 @@ enum Command {
     InProcess(InProcessArgs),
     /// Run a command --runs times and report its wall time (after `--`).
     Process(ProcessArgs),
+    /// Measure aws-lc ECDSA verification alone (P-256, P-384), one thread.
+    Ecdsa(EcdsaArgs),
     /// Print the summary table over the reports of one run.
     Summary(SummaryArgs),
+}
+
+#[derive(Args, Debug)]
+struct EcdsaArgs {
+    /// Measured seconds per curve.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// Also write the JSON report to this file.
+    #[arg(long)]
+    json_out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -148,6 +164,9 @@ struct SummaryArgs {
     /// `signet --version` as a process (the floor of any process).
     #[arg(long)]
     process_floor: Option<PathBuf>,
+    /// aws-lc ECDSA verification alone (`verify-bench ecdsa`).
+    #[arg(long)]
+    ecdsa: Option<PathBuf>,
     /// Also write the table and the verdicts (JSON) here: FILE.txt and FILE.json.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -211,6 +230,15 @@ struct ProcessReport {
     wall_ms: LatencyMs,
 }
 
+/// One `ecdsa` run: single-thread verifications per second.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct EcdsaReport {
+    p256_per_s: f64,
+    p256_us: f64,
+    p384_per_s: f64,
+    p384_us: f64,
+}
+
 /// Wall times in milliseconds.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct LatencyMs {
@@ -236,8 +264,64 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::InProcess(a) => in_process(&a),
         Command::Process(a) => process(&a),
+        Command::Ecdsa(a) => ecdsa(&a),
         Command::Summary(a) => summary(&a),
     }
+}
+
+/// Verifications per second of one signature by a fresh key, for `seconds`.
+fn ecdsa_rate(
+    signing: &'static aws_lc_rs::signature::EcdsaSigningAlgorithm,
+    verifying: &'static aws_lc_rs::signature::EcdsaVerificationAlgorithm,
+    seconds: f64,
+) -> anyhow::Result<f64> {
+    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _, UnparsedPublicKey};
+    let pair = EcdsaKeyPair::generate(signing).context("ECDSA key generation")?;
+    let message = b"signet verify-bench ecdsa baseline";
+    let signature = pair
+        .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
+        .context("ECDSA signing")?;
+    let key = UnparsedPublicKey::new(verifying, pair.public_key().as_ref().to_vec());
+    let budget = Duration::try_from_secs_f64(seconds).context("--seconds")?;
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < budget {
+        for _ in 0..64 {
+            key.verify(message, signature.as_ref())
+                .map_err(|_| anyhow::anyhow!("ECDSA baseline signature did not verify"))?;
+        }
+        n += 64;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn ecdsa(a: &EcdsaArgs) -> anyhow::Result<ExitCode> {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1,
+        ECDSA_P384_SHA384_ASN1_SIGNING,
+    };
+    let p256 = ecdsa_rate(
+        &ECDSA_P256_SHA256_ASN1_SIGNING,
+        &ECDSA_P256_SHA256_ASN1,
+        a.seconds,
+    )?;
+    let p384 = ecdsa_rate(
+        &ECDSA_P384_SHA384_ASN1_SIGNING,
+        &ECDSA_P384_SHA384_ASN1,
+        a.seconds,
+    )?;
+    let report = EcdsaReport {
+        p256_per_s: p256,
+        p256_us: 1e6 / p256,
+        p384_per_s: p384,
+        p384_us: 1e6 / p384,
+    };
+    println!(
+        "[aws-lc ECDSA verify, 1 thread]\n  P-256 {:.0}/s ({:.1} µs)\n  P-384 {:.0}/s ({:.1} µs)",
+        report.p256_per_s, report.p256_us, report.p384_per_s, report.p384_us
+    );
+    write_json(a.json_out.as_deref(), &report)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A bundle's JSON and its artefact's bytes, read before timing.
@@ -629,6 +713,7 @@ fn summary(a: &SummaryArgs) -> anyhow::Result<ExitCode> {
     let proc_: ProcessReport = load(&a.process)?;
     let proc_vector: Option<ProcessReport> = a.process_vector.as_deref().map(load).transpose()?;
     let proc_floor: Option<ProcessReport> = a.process_floor.as_deref().map(load).transpose()?;
+    let ecdsa: Option<EcdsaReport> = a.ecdsa.as_deref().map(load).transpose()?;
 
     let per_core = format!("≥ {}/s per core", thousands(TARGET_PER_CORE));
     let mut rows = vec![
@@ -651,6 +736,25 @@ fn summary(a: &SummaryArgs) -> anyhow::Result<ExitCode> {
             Some(rust_2.per_s_per_thread >= TARGET_PER_CORE),
         ),
     ];
+    if let Some(e) = &ecdsa {
+        rows.push(row(
+            "aws-lc ECDSA P-256 verify alone, 1 thread",
+            format!(
+                "{}/s ({:.1} µs); 5 per bundle: at most {}/s",
+                thousands(e.p256_per_s),
+                e.p256_us,
+                thousands(e.p256_per_s / 5.0)
+            ),
+            "(floor)",
+            None,
+        ));
+        rows.push(row(
+            "aws-lc ECDSA P-384 verify alone, 1 thread",
+            format!("{}/s ({:.1} µs)", thousands(e.p384_per_s), e.p384_us),
+            "(floor)",
+            None,
+        ));
+    }
     if let Some(v) = &rust_vector {
         rows.push(row(
             "signet-verifier, staging vector (P-384 chain), 1 thread",

@@ -71,7 +71,7 @@ fn sigkill(child: &mut Child) {
 
 fn log_key(dir: &Path) -> EcdsaP256Verifier {
     let pem = std::fs::read_to_string(dir.join("tlog-key.pem")).expect("key file");
-    EcdsaP256Signer::from_pkcs8_pem(&pem, "localhost")
+    EcdsaP256Signer::from_pkcs8_pem(&pem, "127.0.0.1") // the host of the default public URL
         .expect("key")
         .verifier()
 }

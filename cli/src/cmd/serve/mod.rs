@@ -32,9 +32,11 @@ pub struct ServeArgs {
     /// Database URL: `sqlite:PATH` or `postgres://...` (default: SQLite in the data directory).
     #[arg(long, env = "SIGNET_DATABASE_URL")]
     database_url: Option<String>,
-    /// Host name in the log's checkpoint origin (`<host> - <treeID>`), fixed at creation.
-    #[arg(long, default_value = "localhost")]
-    origin_host: String,
+    /// Host name in the log's checkpoint origin (`<host> - <treeID>`) and its note key
+    /// name, fixed at creation. Default: the host of the public URL, which sigstore-js
+    /// requires the key name to match (its trusted-root `baseUrl` must contain it).
+    #[arg(long)]
+    origin_host: Option<String>,
     /// Most entries committed per transaction (group commit).
     #[arg(long, default_value_t = 512)]
     max_batch: usize,
@@ -108,12 +110,20 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
+    let origin_host = match &args.origin_host {
+        Some(host) => host.clone(),
+        None => reqwest::Url::parse(&public_url)
+            .with_context(|| format!("--public-url {public_url} is not a URL"))?
+            .host_str()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+            .with_context(|| format!("--public-url {public_url} has no host"))?,
+    };
 
     let mut app = axum::Router::new();
     let mut tlog = None;
     if run_tlog {
         let config = LogConfig {
-            origin_host: args.origin_host.clone(),
+            origin_host: origin_host.clone(),
             max_batch: args.max_batch,
             queue_capacity: args.queue_capacity,
             ..LogConfig::default()
@@ -142,7 +152,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 ca::DevIssuer::Off
             },
             public_url: &public_url,
-            origin_host: &args.origin_host,
+            origin_host: &origin_host,
             ct_database_url: args.ct_database_url.as_deref(),
         })
         .await?;
