@@ -205,6 +205,11 @@ fn pem_eq(
     let pem = base64::engine::general_purpose::STANDARD
         .decode(b64_pem)
         .map_err(|_| field(name))?;
+    // Logs store the canonical PEM (Go `pem.Encode`), the form `canonical_pem_bytes` has:
+    // equal bytes are the same certificate or key. Otherwise parse and re-encode.
+    if pem == signer.key.canonical_pem_bytes() {
+        return Ok(());
+    }
     let body_key = SubmittedKey::from_pem(&pem).map_err(BindingError::Key)?;
     if body_key.canonical_pem_bytes() == signer.key.canonical_pem_bytes() {
         Ok(())
