@@ -9,87 +9,26 @@
 //! sources a test gives are seen and every request stays on 127.0.0.1.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::*;
+
 use std::{
     io::{BufRead as _, BufReader, Write as _},
     net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output},
     sync::mpsc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use base64::Engine as _;
 use serde_json::Value;
 
-const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
-
-const AMBIENT: [&str; 9] = [
-    "SIGSTORE_ID_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-];
-
-fn b64(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap()
-}
-
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
         .as_ref()
         .to_vec()
-}
-
-/// How to run sigstore-python: `SIGNET_SIGSTORE_PYTHON` (a path to its `sigstore`
-/// script), else `sigstore` on `PATH`, else `python3 -m sigstore` when the module imports.
-fn sigstore_cli() -> Vec<PathBuf> {
-    if let Ok(p) = std::env::var("SIGNET_SIGSTORE_PYTHON") {
-        return vec![PathBuf::from(p)];
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("sigstore"))
-            .find(|p| p.is_file())
-    });
-    if let Some(p) = on_path {
-        return vec![p];
-    }
-    let module = Command::new("python3")
-        .args(["-c", "import sigstore"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        module,
-        "sigstore-python 4.5.1 is not installed: `python3 -m pip install sigstore==4.5.1` \
-         (.ci/run does this)"
-    );
-    vec!["python3".into(), "-m".into(), "sigstore".into()]
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The one error line of a failed `signet` run (exactly one `signet: error:` line).
@@ -110,110 +49,7 @@ fn failed(out: &Output, what: &str) -> String {
     errors[0].to_owned()
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A running `signet serve` with its data directory.
-struct Deployment {
-    tmp: tempfile::TempDir,
-    data: PathBuf,
-    base: String,
-    _server: Server,
-}
-
 impl Deployment {
-    fn start() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        ok(
-            &Command::new(SIGNET)
-                .args([
-                    "ca",
-                    "init",
-                    "--insecure-software-keys-for-development",
-                    "--data-dir",
-                ])
-                .arg(&data)
-                .output()
-                .unwrap(),
-            "signet ca init",
-        );
-        let port = free_port();
-        let child = Command::new(SIGNET)
-            .args(["serve", "--insecure-dev-issuer", "--data-dir"])
-            .arg(&data)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env_remove("SIGNET_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn signet serve");
-        let mut server = Server(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !data.join("trust_config.json").exists()
-            || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-        {
-            if let Ok(Some(status)) = server.0.try_wait() {
-                panic!("signet serve exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "server did not become ready");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            tmp,
-            data,
-            base: format!("http://127.0.0.1:{port}"),
-            _server: server,
-        }
-    }
-
-    fn dir(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    fn trust_config(&self) -> PathBuf {
-        self.data.join("trust_config.json")
-    }
-
-    fn issuer(&self) -> String {
-        format!("{}/dev-issuer", self.base)
-    }
-
-    fn token_for(&self, sub: &str, email: &str) -> String {
-        let out = Command::new(SIGNET)
-            .args(["dev-token", "--server", &self.base, "--sub", sub])
-            .args(["--email", email])
-            .output()
-            .unwrap();
-        ok(&out, "signet dev-token").trim().to_owned()
-    }
-
-    fn token(&self) -> String {
-        self.token_for("alice", "alice@example.com")
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
-        let path = self.dir().join(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    /// `signet ARGS` with a clean environment, in the test's directory.
-    fn signet(&self) -> Command {
-        let mut c = Command::new(SIGNET);
-        c.current_dir(self.dir());
-        for var in AMBIENT {
-            c.env_remove(var);
-        }
-        c
-    }
-
     /// `sigstore verify identity` of `file` against `bundle` for `identity`.
     fn sigstore_verify(&self, bundle: &Path, file: &Path, identity: &str) -> Output {
         let cli = sigstore_cli();
@@ -228,24 +64,6 @@ impl Deployment {
             .args(["--cert-oidc-issuer", &self.issuer(), "--bundle"])
             .arg(bundle)
             .arg(file)
-            .output()
-            .unwrap()
-    }
-
-    /// `signet verify` of `file` against `bundle` for `identity` (offline, trust config).
-    fn signet_verify(&self, bundle: &Path, file: &Path, identity: &str) -> Output {
-        self.signet()
-            .arg("verify")
-            .arg(file)
-            .arg("--bundle")
-            .arg(bundle)
-            .args(["--certificate-identity", identity])
-            .args([
-                "--certificate-oidc-issuer",
-                &self.issuer(),
-                "--trust-config",
-            ])
-            .arg(self.trust_config())
             .output()
             .unwrap()
     }
@@ -308,11 +126,6 @@ impl Deployment {
     }
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// The leaf certificate DER of a bundle.
 fn leaf(bundle: &Value) -> Vec<u8> {
     b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]
         .as_str()

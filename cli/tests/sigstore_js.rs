@@ -15,30 +15,17 @@
 //! every request stays on 127.0.0.1.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::*;
+
 use std::{
     ffi::OsString,
-    net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
+    process::{Command, Output},
 };
 
-use base64::Engine as _;
 use serde_json::Value;
-
-const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
-
-const AMBIENT: [&str; 9] = [
-    "SIGSTORE_ID_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-];
 
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
@@ -94,14 +81,6 @@ fn sigstore_js() -> Command {
     c
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn text(out: &Output) -> String {
     format!(
         "({})\nstdout: {}\nstderr: {}",
@@ -109,11 +88,6 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(out.status.success(), "{what} failed {}", text(out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Asserts that `out` failed and that its stderr says `why`.
@@ -127,113 +101,7 @@ fn rejected(out: &Output, what: &str, why: &str) {
     );
 }
 
-fn b64(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap()
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A running `signet serve` (default options) with its data directory.
-struct Deployment {
-    tmp: tempfile::TempDir,
-    data: PathBuf,
-    base: String,
-    _server: Server,
-}
-
 impl Deployment {
-    fn start() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        ok(
-            &Command::new(SIGNET)
-                .args([
-                    "ca",
-                    "init",
-                    "--insecure-software-keys-for-development",
-                    "--data-dir",
-                ])
-                .arg(&data)
-                .output()
-                .unwrap(),
-            "signet ca init",
-        );
-        let port = free_port();
-        let child = Command::new(SIGNET)
-            .args(["serve", "--insecure-dev-issuer", "--data-dir"])
-            .arg(&data)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env_remove("SIGNET_DATABASE_URL")
-            .env_remove("SIGNET_CT_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn signet serve");
-        let mut server = Server(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !data.join("trust_config.json").exists()
-            || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-        {
-            if let Ok(Some(status)) = server.0.try_wait() {
-                panic!("signet serve exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "server did not become ready");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            tmp,
-            data,
-            base: format!("http://127.0.0.1:{port}"),
-            _server: server,
-        }
-    }
-
-    fn dir(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    fn issuer(&self) -> String {
-        format!("{}/dev-issuer", self.base)
-    }
-
-    fn token(&self) -> String {
-        let out = Command::new(SIGNET)
-            .args(["dev-token", "--server", &self.base, "--sub", "alice"])
-            .args(["--email", ALICE])
-            .output()
-            .unwrap();
-        ok(&out, "signet dev-token").trim().to_owned()
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
-        let path = self.dir().join(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    /// `signet ARGS` with a clean environment, in the test's directory.
-    fn signet(&self) -> Command {
-        let mut c = Command::new(SIGNET);
-        c.current_dir(self.dir());
-        for var in AMBIENT {
-            c.env_remove(var);
-        }
-        c
-    }
-
     /// `driver.mjs sign FILE` against this server's CA and log; returns the bundle path.
     fn js_sign(&self, file: &Path) -> PathBuf {
         let bundle = file.with_extension("js.sigstore.json");
@@ -279,24 +147,6 @@ impl Deployment {
             .arg(self.data.join("trusted_root.json"))
             .args(["--certificate-identity", identity])
             .args(["--certificate-oidc-issuer", issuer])
-            .output()
-            .unwrap()
-    }
-
-    /// `signet verify` of `file` against `bundle`, offline, with the server's trust config.
-    fn signet_verify(&self, bundle: &Path, file: &Path, identity: &str) -> Output {
-        self.signet()
-            .arg("verify")
-            .arg(file)
-            .arg("--bundle")
-            .arg(bundle)
-            .args(["--certificate-identity", identity])
-            .args([
-                "--certificate-oidc-issuer",
-                &self.issuer(),
-                "--trust-config",
-            ])
-            .arg(self.data.join("trust_config.json"))
             .output()
             .unwrap()
     }

@@ -7,130 +7,27 @@
 //! (never skips) when it is missing.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::*;
+
 use serde_json::Value;
 use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
+    path::Path,
+    process::{Command, Output},
 };
-
-const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
-
-/// How to run sigstore-python: `SIGNET_SIGSTORE_PYTHON` (a path to its `sigstore`
-/// script), else `sigstore` on `PATH`, else `python3 -m sigstore` when the module imports.
-fn sigstore_cli() -> Vec<PathBuf> {
-    if let Ok(p) = std::env::var("SIGNET_SIGSTORE_PYTHON") {
-        return vec![PathBuf::from(p)];
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("sigstore"))
-            .find(|p| p.is_file())
-    });
-    if let Some(p) = on_path {
-        return vec![p];
-    }
-    let module = Command::new("python3")
-        .args(["-c", "import sigstore"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        module,
-        "sigstore-python 4.5.1 is not installed: `python3 -m pip install sigstore==4.5.1` \
-         (.ci/run does this)"
-    );
-    vec!["python3".into(), "-m".into(), "sigstore".into()]
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run command")
 }
 
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(dir: &Path, port: u16) -> Server {
-    let child = Command::new(SIGNET)
-        .args(["serve", "--insecure-dev-issuer", "--data-dir"])
-        .arg(dir)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("SIGNET_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn signet serve");
-    let mut server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !dir.join("trust_config.json").exists()
-        || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-    {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("signet serve exited early: {status}");
-        }
-        assert!(Instant::now() < deadline, "server did not become ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
 #[test]
 fn sigstore_python_signs_and_verifies_against_signet() {
     let sigstore = sigstore_cli();
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    ok(
-        &run(Command::new(SIGNET)
-            .args([
-                "ca",
-                "init",
-                "--insecure-software-keys-for-development",
-                "--data-dir",
-            ])
-            .arg(&data)),
-        "signet ca init",
-    );
-    let port = free_port();
-    let _server = serve(&data, port);
-    let base = format!("http://127.0.0.1:{port}");
-    let token = ok(
-        &run(Command::new(SIGNET).args([
-            "dev-token",
-            "--server",
-            &base,
-            "--sub",
-            "alice",
-            "--email",
-            "alice@example.com",
-        ])),
-        "signet dev-token",
-    );
-    let token = token.trim();
+    let deployment = Deployment::start();
+    let (tmp, data, base) = (&deployment.tmp, &deployment.data, &deployment.base);
+    let token = deployment.token();
+    let token = token.as_str();
     let artefact = tmp.path().join("artefact.txt");
     std::fs::write(&artefact, b"signed by sigstore-python through signet\n").unwrap();
     let trust = data.join("trust_config.json");

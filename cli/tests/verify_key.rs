@@ -4,11 +4,13 @@
 //! the signature and the binding of the entry to the key and digest.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
+use common::*;
+
 use std::{
-    net::TcpListener,
     path::Path,
-    process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
+    process::{Command, Output},
 };
 
 use aws_lc_rs::{
@@ -23,43 +25,8 @@ use x509_cert::{
     spki::SubjectPublicKeyInfoOwned,
 };
 
-const SIGNET: &str = env!("CARGO_BIN_EXE_signet");
 const B64: base64::engine::general_purpose::GeneralPurpose =
     base64::engine::general_purpose::STANDARD;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(dir: &Path, port: u16) -> Server {
-    let child = Command::new(SIGNET)
-        .args(["serve", "--insecure-dev-issuer", "--data-dir"])
-        .arg(dir)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("SIGNET_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !dir.join("trusted_root.json").exists()
-        || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-    {
-        assert!(
-            server.0.try_wait().unwrap().is_none(),
-            "signet serve exited"
-        );
-        assert!(Instant::now() < deadline, "server did not become ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
 
 /// A fresh P-256 key: the key pair and its public key as PEM.
 fn managed_key() -> (EcdsaKeyPair, String) {
@@ -144,35 +111,12 @@ fn verify(args: &[&Path], extra: &[&str]) -> Output {
 
 #[test]
 fn a_managed_key_bundle_verifies_with_that_key_only() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let init = Command::new(SIGNET)
-        .args([
-            "ca",
-            "init",
-            "--insecure-software-keys-for-development",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _server = serve(&data, port);
-    let base = format!("http://127.0.0.1:{port}");
-
+    let deployment = Deployment::start();
+    let (tmp, data, base) = (&deployment.tmp, &deployment.data, &deployment.base);
     let (key, pem) = managed_key();
     let artefact = tmp.path().join("artefact.bin");
     std::fs::write(&artefact, b"signed with a managed key\n").unwrap();
-    let bundle = sign_and_log(&base, &key, &pem, &std::fs::read(&artefact).unwrap());
+    let bundle = sign_and_log(base, &key, &pem, &std::fs::read(&artefact).unwrap());
     let bundle_path = tmp.path().join("artefact.bin.sigstore.json");
     std::fs::write(&bundle_path, bundle.to_string()).unwrap();
     let key_path = tmp.path().join("key.pem");
