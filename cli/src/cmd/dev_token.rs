@@ -21,14 +21,13 @@ use reqwest::{StatusCode, Url};
 use serde_json::{Map, Value};
 use signet_oidc::dev_issuer::{MintRequest, MintResponse};
 
+use super::quote::one_line;
+
 /// Where the development issuer is nested in `signet serve`.
 const DEV_ISSUER_PATH: &str = "dev-issuer";
 
 /// The whole exchange, connection included, must finish within this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Error bodies are quoted up to this many characters.
-const MAX_QUOTED_BODY: usize = 500;
 
 /// `signet dev-token` arguments.
 #[derive(Args, Debug)]
@@ -204,19 +203,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// A response body for an error message: one line, at most [`MAX_QUOTED_BODY`] characters.
+/// A response body for an error message: one line, at most [`super::quote::MAX_QUOTED`] characters.
 fn quote_body(body: &str) -> String {
-    let line: String = body
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_QUOTED_BODY)
-        .collect();
-    if line.is_empty() {
-        "(empty body)".to_owned()
-    } else {
-        line
-    }
+    one_line(body, "(empty body)")
 }
 
 #[cfg(test)]
@@ -306,6 +295,9 @@ mod tests {
     fn error_bodies_are_quoted_on_one_bounded_line() {
         assert_eq!(quote_body("  a\nb \n"), "a b");
         assert_eq!(quote_body(""), "(empty body)");
-        assert_eq!(quote_body(&"x".repeat(10_000)).len(), MAX_QUOTED_BODY);
+        assert_eq!(
+            quote_body(&"x".repeat(10_000)).len(),
+            crate::cmd::quote::MAX_QUOTED
+        );
     }
 }

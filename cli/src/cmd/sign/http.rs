@@ -10,14 +10,13 @@ use std::time::Duration;
 
 use reqwest_tls::{header, Client, Method, StatusCode, Url};
 
+use crate::cmd::quote::one_line;
+
 /// Connecting must finish within this.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The whole exchange (connect, send, read the body) must finish within this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Error bodies are quoted up to this many characters.
-const MAX_QUOTED_BODY: usize = 500;
 
 /// Why an HTTP exchange failed before a status code could be judged.
 #[derive(Debug, thiserror::Error)]
@@ -79,17 +78,7 @@ impl Reply {
             .ok()
             .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
             .unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
-        let line: String = text
-            .trim()
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_QUOTED_BODY)
-            .collect();
-        if line.is_empty() {
-            "(no message)".to_owned()
-        } else {
-            line
-        }
+        one_line(&text, "(no message)")
     }
 
     /// `HTTP 400 Bad Request`-style text for messages.
@@ -236,7 +225,7 @@ mod tests {
         assert_eq!(reply("").error_message(), "(no message)");
         assert_eq!(
             reply(&"x".repeat(5000)).error_message().len(),
-            MAX_QUOTED_BODY
+            crate::cmd::quote::MAX_QUOTED
         );
     }
 }
