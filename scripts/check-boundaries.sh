@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for crate in signet-tlog-core signet-rekor signet-verifier signet-ca-core signet-ca-identity; do
+for crate in signet-tlog-core signet-rekor signet-verifier signet-ca-core signet-ca-identity signet-audit; do
     tree=$(cargo tree -e normal -p "$crate" --prefix none --locked)
     for banned in tokio axum hyper sqlx reqwest cryptoki; do
         if grep -qE "^$banned v" <<<"$tree"; then

@@ -34,6 +34,8 @@ enum Command {
     SignBundle(cmd::sign::SignBundleArgs),
     /// Sigstore conformance-suite protocol: verify a bundle.
     VerifyBundle(cmd::verify::VerifyBundleArgs),
+    /// Auditors: replay the logs from their tiles, and list who could sign and who signed.
+    Audit(cmd::audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,18 @@ fn main() -> ExitCode {
             .init();
         None
     };
+    if let Command::Audit(args) = cli.command {
+        // Its own exit codes: 0 clean, 1 not clean (reported), 2 could not audit.
+        return match cmd::audit::run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                let message = format!("{e:#}");
+                let one_line: Vec<&str> = message.split_whitespace().collect();
+                eprintln!("signet: error: {}", one_line.join(" "));
+                ExitCode::from(2)
+            }
+        };
+    }
     let result = match cli.command {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Ca(args) => cmd::ca::run(args),
@@ -76,6 +90,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run_verify(args),
         Command::SignBundle(args) => cmd::sign::run_sign_bundle(args),
         Command::VerifyBundle(args) => cmd::verify::run_verify_bundle(args),
+        Command::Audit(_) => unreachable!("handled above"),
     };
     // Every log line is out before the final error line.
     drop(log_guard);

@@ -1,8 +1,45 @@
 //! HTTP edge: axum handlers that decode a request, call one [`Log`] method and encode
 //! the answer. Status codes are chosen only in `impl IntoResponse for LogError`.
 //!
-//! Endpoints: Rekor v1 (PROTOCOL.md §4) under `/api/v1`, and the C2SP tlog-tiles read
-//! API (`/checkpoint`, `/tile/...`, PROTOCOL.md §5.2).
+//! Endpoints: Rekor v1 (PROTOCOL.md §4) under `/api/v1`, the C2SP tlog-tiles read
+//! API (`/checkpoint`, `/tile/...`, PROTOCOL.md §5.2), and beside it one Signet extension,
+//! entry metadata bundles (below).
+//!
+//! # Entry metadata bundles (Signet extension)
+//!
+//! `GET /signet/v1/entry-meta/<N>[.p/<W>]`, served by [`router`] and [`tiles_router`]
+//! alike (so the CT log has it too, under the prefix it is mounted at). A C2SP entry
+//! bundle carries only each leaf's bytes; this carries, for the same entries, what the log
+//! stores beside each leaf but does not hash into the tree, so that an auditor replaying
+//! the log from bulk reads can re-verify every entry. Auditors depend on this contract:
+//!
+//! * **Path.** `<N>` and `.p/<W>` are spelled exactly as in `/tile/entries/<N>[.p/<W>]`
+//!   (C2SP tlog-tiles: `<N>` in 3-digit groups, all but the last prefixed by `x`, e.g.
+//!   `x001/234`; `<W>` in 1..=255, no leading zeros). Metadata bundle `N[.p/W]` covers
+//!   exactly the entries of entry bundle `N[.p/W]`: indexes `[N·256, N·256 + W)`, with
+//!   `W = 256` when there is no `.p/` suffix.
+//! * **Availability.** As for entry bundles: a full bundle once the published tree holds
+//!   all 256 of its entries; a partial `.p/<W>` once it holds at least `W` of them (`W` up
+//!   to the bundle's current width). Anything else, and any malformed path, is 404 with
+//!   the usual `{"code","message"}` JSON body.
+//! * **Body.** `200`, `application/json`:
+//!   `{"entries":[{"logIndex":256,"integratedTime":1700000000,"signedEntryTimestamp":"<base64>","extra":"<base64>"}, ...]}`
+//!   (DTO: `signet_rekor::api::EntryMetaBundle`), exactly `W` elements in index order:
+//!   - `logIndex`: the global index, `N·256 + i` for element `i`;
+//!   - `integratedTime`: Unix seconds, the entry's integrated time;
+//!   - `signedEntryTimestamp`: standard base64 of the DER ECDSA SET (PROTOCOL.md §4.3),
+//!     the same bytes the Rekor read API returns for the entry. It verifies with the log
+//!     key over `signet_rekor::set::set_payload(base64(body), integratedTime, logID,
+//!     logIndex)`, `body` being element `i` of entry bundle `N`. Omitted on a log
+//!     without SETs (the CT log);
+//!   - `extra`: standard base64 of the bytes stored beside the leaf. For a dsse 0.0.1
+//!     entry, the DSSE envelope text exactly as submitted (UTF-8 JSON; its SHA-256 is the
+//!     body's `spec.envelopeHash.value`); for a CT leaf, its issuance record. Omitted
+//!     when nothing is stored (hashedrekord).
+//!
+//!   Readers should ignore members they do not know: the format may grow.
+//! * **Caching.** As for tiles: a full bundle never changes
+//!   (`Cache-Control: public, max-age=31536000, immutable`); a partial one is `no-cache`.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -19,7 +56,7 @@ use signet_rekor::{
     entry::EntryError,
     pki::{key_fingerprint, SubmittedKey},
 };
-use signet_tlog_core::tile::{parse_tile_path, TilePath};
+use signet_tlog_core::tile::{parse_tile_path, EntryBundleId, TileError, TilePath, TILE_WIDTH};
 
 use crate::{
     error::LogError,
@@ -54,7 +91,8 @@ pub fn tiles_router(log: Log, limits: &HttpLimits) -> Router {
     with_limits(
         Router::new()
             .route("/checkpoint", get(checkpoint))
-            .route("/tile/{*path}", get(tile)),
+            .route("/tile/{*path}", get(tile))
+            .route(ENTRY_META_ROUTE, get(entry_meta)),
         limits,
     )
     .with_state(log)
@@ -74,6 +112,9 @@ fn with_limits(router: Router<Log>, limits: &HttpLimits) -> Router<Log> {
         ))
 }
 
+/// Route of the Signet entry-metadata extension (module docs).
+const ENTRY_META_ROUTE: &str = "/signet/v1/entry-meta/{*path}";
+
 /// The log's router.
 pub fn router(log: Log, limits: &HttpLimits) -> Router {
     let routes = Router::new()
@@ -89,7 +130,8 @@ pub fn router(log: Log, limits: &HttpLimits) -> Router {
         .route("/api/v1/log/entries/{uuid}", get(entry_by_uuid))
         .route("/api/v1/index/retrieve", post(search_index))
         .route("/checkpoint", get(checkpoint))
-        .route("/tile/{*path}", get(tile));
+        .route("/tile/{*path}", get(tile))
+        .route(ENTRY_META_ROUTE, get(entry_meta));
     with_limits(routes, limits).with_state(log)
 }
 
@@ -351,25 +393,53 @@ async fn tile(
     let parsed =
         parse_tile_path(&path).map_err(|e| LogError::NotFound(format!("tile/{path}: {e}")))?;
     let bytes = log.tile(&parsed).await?;
-    let full = match &parsed {
-        TilePath::Hash(t) => t.width == 256,
-        TilePath::Entries(b) => b.width == 256,
-        _ => false,
-    };
-    // Full tiles never change (C2SP tlog-tiles); partial ones are superseded.
-    let cache = if full {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
+    let width = match &parsed {
+        TilePath::Hash(t) => t.width,
+        TilePath::Entries(b) => b.width,
+        _ => 0,
     };
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
-            (header::CACHE_CONTROL, cache),
+            (header::CACHE_CONTROL, tile_cache_control(width)),
         ],
         bytes,
     )
         .into_response())
+}
+
+/// Full tiles never change (C2SP tlog-tiles); partial ones are superseded.
+fn tile_cache_control(width: u16) -> &'static str {
+    if u64::from(width) == TILE_WIDTH {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
+}
+
+/// `GET /signet/v1/entry-meta/<N>[.p/<W>]` (module docs).
+async fn entry_meta(
+    State(log): State<Log>,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(path) = path.map_err(|e| LogError::BadRequest(e.body_text()))?;
+    let bundle = parse_entry_meta_path(&path)
+        .map_err(|e| LogError::NotFound(format!("signet/v1/entry-meta/{path}: {e}")))?;
+    let entries = log.entry_meta(&bundle).await?;
+    Ok((
+        [(header::CACHE_CONTROL, tile_cache_control(bundle.width))],
+        Json(wire::entry_meta_bundle(&entries)),
+    )
+        .into_response())
+}
+
+/// `<N>[.p/<W>]` with the spelling rules of `tile/entries/<N>[.p/<W>]`.
+fn parse_entry_meta_path(path: &str) -> Result<EntryBundleId, TileError> {
+    match parse_tile_path(&format!("entries/{path}"))? {
+        TilePath::Entries(bundle) => Ok(bundle),
+        // `entries/` always parses as an entry bundle; a hash tile cannot come back.
+        _ => Err(TileError::MissingIndex),
+    }
 }
 
 async fn not_found() -> Response {

@@ -3,7 +3,8 @@
 //! * [`log::Log`]: the domain API (append, read, prove); the only thing handlers call.
 //! * `sequencer`: group commit — one transaction and one checkpoint signature per batch.
 //! * [`storage`]: SQLite (default) or PostgreSQL through `sqlx`; the only module that knows SQL.
-//! * [`http`]: axum handlers for the Rekor v1 API and the C2SP tlog-tiles read API.
+//! * [`http`]: axum handlers for the Rekor v1 API, the C2SP tlog-tiles read API and the
+//!   Signet entry-metadata bundles auditors read beside the tiles.
 //!
 //! The pure protocol code lives in `signet-tlog-core` (Merkle math, tiles, checkpoints)
 //! and `signet-rekor` (entry canonicalisation, SET, wire DTOs).

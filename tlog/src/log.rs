@@ -13,7 +13,7 @@ use signet_tlog_core::{
     keys::EcdsaP256Signer,
     note::NoteSigner,
     proof,
-    tile::{entry_bundle_width_at, tile_width_at, TilePath},
+    tile::{entry_bundle_width_at, tile_width_at, EntryBundleId, TilePath},
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -97,6 +97,22 @@ pub struct ProvenEntry {
     pub head: Arc<Head>,
     /// Signed entry timestamp (DER ECDSA); empty for a CT log.
     pub set: Vec<u8>,
+}
+
+/// What the log stores beside one published leaf but does not hash into the tree
+/// (served by `GET /signet/v1/entry-meta/...`, see [`crate::http`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryMeta {
+    /// Tree index.
+    pub index: u64,
+    /// Unix seconds at which the entry was integrated.
+    pub integrated_time: i64,
+    /// Signed entry timestamp (DER ECDSA) over this entry, as [`Log::entry_by_index`]
+    /// returns it; `None` on a certificate-transparency log.
+    pub set: Option<Vec<u8>>,
+    /// Data stored beside the leaf: the submitted envelope text of a dsse entry, the
+    /// issuance record of a CT leaf; `None` when nothing is (hashedrekord).
+    pub extra: Option<Vec<u8>>,
 }
 
 /// Result of an append.
@@ -252,13 +268,14 @@ impl Log {
             body,
             leaf_hash,
             index_keys,
+            extra,
             ..
         } = entry;
         self.append_leaf_entry(LeafEntry {
             body,
             leaf_hash,
             index_keys,
-            extra: None,
+            extra,
         })
         .await
     }
@@ -547,18 +564,7 @@ impl Log {
                     .collect())
             }
             TilePath::Entries(b) => {
-                let have = entry_bundle_width_at(b.index, size);
-                if b.width == 0 || b.width > have {
-                    return Err(LogError::NotFound(format!(
-                        "entry bundle {} not available",
-                        b.path()
-                    )));
-                }
-                let entries = self
-                    .inner
-                    .storage
-                    .entries_range(b.first_entry(), u64::from(b.width))
-                    .await?;
+                let entries = self.published_bundle(b).await?;
                 let mut out = Vec::new();
                 for e in &entries {
                     // C2SP tlog-tiles: each entry is a big-endian u16 length then the bytes.
@@ -572,6 +578,59 @@ impl Log {
             }
             _ => Err(LogError::NotFound("unknown tile kind".to_owned())),
         }
+    }
+
+    /// Signet entry-metadata read: for each entry of entry bundle `bundle` (the same
+    /// entries, under the same width rules, as the C2SP bundle [`Log::tile`] serves),
+    /// what is stored beside the leaf but not hashed: integrated time, SET, `extra`.
+    /// In index order, exactly `bundle.width` elements.
+    ///
+    /// # Errors
+    /// [`LogError::NotFound`] if the bundle does not exist at the requested width.
+    pub async fn entry_meta(&self, bundle: &EntryBundleId) -> Result<Vec<EntryMeta>, LogError> {
+        self.published_bundle(bundle)
+            .await?
+            .into_iter()
+            .map(|e| {
+                Ok(EntryMeta {
+                    index: e.index,
+                    integrated_time: e.integrated_time,
+                    set: self.set_of(&e)?,
+                    extra: e.extra,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored entries of entry bundle `b` of the published tree: exactly `b.width`
+    /// of them, from `b.first_entry()`. A full bundle (256) exists once the tree holds all
+    /// of its entries; a partial one of width `W` once the tree holds `W` of them.
+    async fn published_bundle(&self, b: &EntryBundleId) -> Result<Vec<StoredEntry>, LogError> {
+        let size = self.head().size;
+        let have = entry_bundle_width_at(b.index, size);
+        if b.width == 0 || b.width > have {
+            return Err(LogError::NotFound(format!(
+                "entry bundle {} not available at tree size {size}",
+                b.path()
+            )));
+        }
+        let entries = self
+            .inner
+            .storage
+            .entries_range(b.first_entry(), u64::from(b.width))
+            .await?;
+        let contiguous = entries.len() == usize::from(b.width)
+            && entries
+                .iter()
+                .zip(b.first_entry()..)
+                .all(|(e, want)| e.index == want);
+        if !contiguous {
+            return Err(LogError::Inconsistent(format!(
+                "entry bundle {} incomplete in storage",
+                b.path()
+            )));
+        }
+        Ok(entries)
     }
 
     /// 80-hex entry ID for a leaf: `%016x(treeID) || hex(leaf)` (PROTOCOL.md §4.2).
@@ -613,17 +672,23 @@ impl Log {
             .get(&self.inner.storage, head.size, plan.node_ids())
             .await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
-        let set = match (&entry.set, self.inner.flavor) {
-            (Some(stored), _) => stored.clone(),
-            (None, LogFlavor::Rekor) => self.sign_set(&entry)?,
-            (None, LogFlavor::CertificateTransparency) => Vec::new(),
-        };
+        let set = self.set_of(&entry)?.unwrap_or_default();
         Ok(ProvenEntry {
             entry,
             proof,
             head,
             set,
         })
+    }
+
+    /// The SET served for a stored entry: the one stored at sequencing; on a Rekor log an
+    /// entry stored without one gets one signed now; a CT log has none.
+    fn set_of(&self, entry: &StoredEntry) -> Result<Option<Vec<u8>>, LogError> {
+        match (&entry.set, self.inner.flavor) {
+            (Some(stored), _) => Ok(Some(stored.clone())),
+            (None, LogFlavor::Rekor) => self.sign_set(entry).map(Some),
+            (None, LogFlavor::CertificateTransparency) => Ok(None),
+        }
     }
 
     fn sign_set(&self, entry: &StoredEntry) -> Result<Vec<u8>, LogError> {

@@ -1,8 +1,24 @@
-//! Domain → Rekor v1 wire DTO conversion (PROTOCOL.md §4.1, §4.4).
+//! Domain → wire DTO conversion: Rekor v1 (PROTOCOL.md §4.1, §4.4) and the Signet
+//! entry-metadata extension (see [`crate::http`]).
 
 use signet_rekor::api;
 
-use crate::log::{base64_std, Log, ProvenEntry};
+use crate::log::{base64_std, EntryMeta, Log, ProvenEntry};
+
+/// The `GET /signet/v1/entry-meta/...` body for a bundle's entries (in index order).
+pub fn entry_meta_bundle(entries: &[EntryMeta]) -> api::EntryMetaBundle {
+    api::EntryMetaBundle {
+        entries: entries
+            .iter()
+            .map(|e| api::EntryMeta {
+                log_index: e.index,
+                integrated_time: e.integrated_time,
+                signed_entry_timestamp: e.set.as_deref().map(base64_std),
+                extra: e.extra.as_deref().map(base64_std),
+            })
+            .collect(),
+    }
+}
 
 /// The `LogEntry` map (one key: the 80-hex entry ID) for a proven entry.
 pub fn log_entry(log: &Log, p: &ProvenEntry) -> api::LogEntry {

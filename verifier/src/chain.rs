@@ -230,6 +230,72 @@ pub fn verify_chain(
     }
 }
 
+/// The time-dependent part of [`verify_chain`] alone, for a leaf that already verified
+/// under `cas[ca_index]` at another time: the leaf and every CA certificate valid at `at`,
+/// and the trusted CA's `validFor` containing it. Signatures and profiles do not depend
+/// on the time, so an auditor re-verifying many entries signed with one certificate
+/// checks them once per certificate and this once per entry.
+///
+/// # Errors
+/// [`ChainError::Certificate`] (not valid at `at`), [`ChainError::CaOutsideValidFor`], or
+/// [`ChainError::NoTrustedCa`] for an index out of range.
+pub fn check_chain_times(
+    leaf_der: &[u8],
+    cas: &[TrustedCa],
+    ca_index: usize,
+    at: SystemTime,
+) -> Result<(), ChainError> {
+    let ca = cas.get(ca_index).ok_or(ChainError::NoTrustedCa)?;
+    if let Some(window) = ca.valid_for.filter(|w| !w.contains(at)) {
+        return Err(ChainError::CaOutsideValidFor { ca_index, window });
+    }
+    let leaf = Parsed::new(leaf_der, CertRole::Leaf)?;
+    check_validity(&leaf.cert, at).map_err(|f| cert_error(CertRole::Leaf, f))?;
+    let n = ca.chain.len();
+    for (i, ca_cert) in ca.chain.iter().enumerate() {
+        check_validity(&ca_cert.cert, at)
+            .map_err(|f| cert_error(CertRole::in_ca_chain(i, n), f))?;
+    }
+    Ok(())
+}
+
+/// Which trusted CA signed a precertificate (RFC 6962 §3.1), as an auditor reads a CT
+/// log: the CA whose first certificate is named as issuer and whose key verifies the
+/// precertificate's signature. Only the signature is checked: a precertificate carries the
+/// critical poison extension, so the leaf profile does not apply, and the final
+/// certificate's own checks happen where it is used. Returns the CA's index and the
+/// issuing certificate's DER (whose key hash the CT leaf must name).
+///
+/// # Errors
+/// [`ChainError::Certificate`] for a malformed precertificate or a bad signature;
+/// [`ChainError::UnknownIssuer`] or [`ChainError::NoTrustedCa`] when no CA is named.
+pub fn verify_precertificate_signature<'a>(
+    precert_der: &[u8],
+    cas: &'a [TrustedCa],
+) -> Result<(usize, &'a [u8]), ChainError> {
+    let precert = Parsed::new(precert_der, CertRole::Leaf)?;
+    if cas.is_empty() {
+        return Err(ChainError::NoTrustedCa);
+    }
+    let issuer = &precert.cert.tbs_certificate.issuer;
+    let mut failure = None;
+    for (ca_index, ca) in cas.iter().enumerate() {
+        let Some(first) = ca.chain.first() else {
+            continue;
+        };
+        if first.cert.tbs_certificate.subject != *issuer {
+            continue;
+        }
+        match check_signed_by(&precert.cert, &precert.der, &first.cert) {
+            Ok(()) => return Ok((ca_index, &first.der)),
+            Err(f) => failure = Some(cert_error(CertRole::Leaf, f)),
+        }
+    }
+    Err(failure.unwrap_or(ChainError::UnknownIssuer {
+        issuer: issuer.to_string(),
+    }))
+}
+
 /// The path leaf → `ca.chain[0]` → … → root at `at`.
 fn verify_path(
     leaf: &Parsed,

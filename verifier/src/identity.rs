@@ -21,6 +21,7 @@ use x509_cert::der::oid::ObjectIdentifier;
 use x509_cert::der::{self, Decode as _};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::SubjectAltName as SanExtension;
+use x509_cert::TbsCertificate;
 
 /// `1.3.6.1.4.1.57264.1.1`: OIDC issuer, raw UTF-8 bytes (deprecated).
 const ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
@@ -93,7 +94,15 @@ pub struct SignerIdentity {
 /// extension, or [`IdentityError::IssuerExtensionsDisagree`].
 pub fn signer_identity(leaf_der: &[u8]) -> Result<SignerIdentity, IdentityError> {
     let cert = x509_cert::Certificate::from_der(leaf_der).map_err(IdentityError::Malformed)?;
-    let tbs = &cert.tbs_certificate;
+    signer_identity_of_tbs(&cert.tbs_certificate)
+}
+
+/// [`signer_identity`] of a `TBSCertificate` (a CT log's precertificate entry holds only
+/// the TBS).
+///
+/// # Errors
+/// As [`signer_identity`].
+pub fn signer_identity_of_tbs(tbs: &TbsCertificate) -> Result<SignerIdentity, IdentityError> {
     let mut sans = Vec::new();
     if let Some((_, SanExtension(names))) = tbs
         .get::<SanExtension>()
@@ -152,6 +161,51 @@ pub fn signer_identity(leaf_der: &[u8]) -> Result<SignerIdentity, IdentityError>
         (None, None) => return Err(IdentityError::NoIssuer),
     };
     Ok(SignerIdentity { sans, issuer })
+}
+
+/// What a CI identity's certificate says was built (PROTOCOL.md §3.3), for inventories.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CiClaims {
+    /// `.12` Source Repository URI.
+    pub repository: Option<String>,
+    /// `.14` Source Repository Ref.
+    pub git_ref: Option<String>,
+    /// `.9` Build Signer URI (the workflow that signed, `…/x.yml@ref`).
+    pub workflow: Option<String>,
+    /// `.23` Deployment Environment.
+    pub environment: Option<String>,
+}
+
+impl CiClaims {
+    /// Whether no CI claim is present (not a CI identity).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// Reads the CI claims of a leaf's TBS; claims whose extension is absent or not a DER
+/// UTF8String (`.8`–`.24`, PROTOCOL.md §3.3) are `None`.
+#[must_use]
+pub fn ci_claims_of_tbs(tbs: &TbsCertificate) -> CiClaims {
+    let utf8 = |arc: &str| -> Option<String> {
+        let oid = ObjectIdentifier::new(&format!("1.3.6.1.4.1.57264.1.{arc}")).ok()?;
+        let ext = tbs
+            .extensions
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find(|e| e.extn_id == oid)?;
+        Utf8StringRef::from_der(ext.extn_value.as_bytes())
+            .ok()
+            .map(|s| s.as_str().to_owned())
+    };
+    CiClaims {
+        repository: utf8("12"),
+        git_ref: utf8("14"),
+        workflow: utf8("9"),
+        environment: utf8("23"),
+    }
 }
 
 /// How the identity SAN must look.

@@ -9,6 +9,7 @@
 //! identity against policy ([`identity`]). Joining them into one `verify` whose only
 //! success path is "every required step passed" is the next step (issue 4).
 
+pub mod audit; // re-verifying log contents entry by entry, for auditors (replay)
 pub mod bundle; // Sigstore bundle v0.1–v0.3, parsed and shape-checked (PROTOCOL.md §6)
 pub mod chain; // leaf → trusted CA path at the signing time (PROTOCOL.md §3.1, §3.2, §8)
 pub mod common; // limits, proto enums, log IDs shared by `bundle` and `trusted_root`

@@ -15,7 +15,7 @@ use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
 use tls_codec::{
     DeserializeBytes, Serialize as _, TlsByteSliceU16, TlsByteSliceU24, TlsByteVecU16,
-    TlsDeserializeBytes, TlsSerialize, TlsSize,
+    TlsByteVecU24, TlsDeserializeBytes, TlsSerialize, TlsSize,
 };
 use x509_cert::der::asn1::OctetString;
 use x509_cert::der::{Decode, Encode};
@@ -78,6 +78,14 @@ pub enum SctError {
     TrailingData {
         /// Which structure.
         what: &'static str,
+    },
+    /// A CT leaf that is not a `timestamped_entry` of a precertificate.
+    #[error("CT leaf is not a precertificate timestamped_entry (leaf type {leaf_type}, entry type {entry_type})")]
+    LeafType {
+        /// `MerkleLeafType`.
+        leaf_type: u8,
+        /// `LogEntryType`.
+        entry_type: u16,
     },
     /// An SCT version other than v1.
     #[error("unsupported SCT version {version}")]
@@ -381,6 +389,63 @@ pub fn merkle_tree_leaf(
     extensions: &[u8],
 ) -> Result<Vec<u8>, SctError> {
     precert_timestamped(LEAF_TYPE_TIMESTAMPED_ENTRY, entry, timestamp_ms, extensions)
+}
+
+/// A precert `MerkleTreeLeaf` as a CT log stores it (RFC 6962 §3.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrecertLeaf {
+    /// The precertificate entry.
+    pub entry: PrecertEntry,
+    /// The leaf's timestamp (the SCT's), milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// The `CtExtensions` bytes.
+    pub extensions: Vec<u8>,
+}
+
+/// RFC 6962 §3.4 `MerkleTreeLeaf` of a precert entry, wire form (read side).
+#[derive(TlsDeserializeBytes, TlsSize)]
+struct PrecertLeafWire {
+    version: u8,
+    leaf_type: u8,
+    timestamp: u64,
+    entry_type: u16,
+    issuer_key_hash: [u8; 32],
+    tbs_certificate: TlsByteVecU24,
+    extensions: TlsByteVecU16,
+}
+
+/// Parses a CT log leaf that must be a v1 `timestamped_entry` of type `precert_entry`
+/// (RFC 6962 §3.4; the only kind a Fulcio CA logs), with nothing after it.
+///
+/// # Errors
+/// [`SctError::Malformed`], [`SctError::TrailingData`], [`SctError::Version`] for a leaf
+/// version other than v1, or [`SctError::LeafType`] for another leaf or entry type.
+pub fn parse_merkle_tree_leaf(leaf: &[u8]) -> Result<PrecertLeaf, SctError> {
+    let (wire, rest) = PrecertLeafWire::tls_deserialize_bytes(leaf).map_err(SctError::Malformed)?;
+    if !rest.is_empty() {
+        return Err(SctError::TrailingData {
+            what: "MerkleTreeLeaf",
+        });
+    }
+    if wire.version != SCT_VERSION_V1 {
+        return Err(SctError::Version {
+            version: wire.version,
+        });
+    }
+    if wire.leaf_type != LEAF_TYPE_TIMESTAMPED_ENTRY || wire.entry_type != ENTRY_TYPE_PRECERT {
+        return Err(SctError::LeafType {
+            leaf_type: wire.leaf_type,
+            entry_type: wire.entry_type,
+        });
+    }
+    Ok(PrecertLeaf {
+        entry: PrecertEntry {
+            issuer_key_hash: wire.issuer_key_hash,
+            tbs_certificate: wire.tbs_certificate.into_vec(),
+        },
+        timestamp_ms: wire.timestamp,
+        extensions: wire.extensions.into_vec(),
+    })
 }
 
 /// Issues an SCT for `entry` at `timestamp_ms` with no extensions, signed by a CT log key

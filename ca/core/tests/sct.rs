@@ -151,6 +151,34 @@ fn signed_data_and_merkle_leaf_layout() {
         })
     ));
 
+    // The auditor's read side: the leaf parses back; anything else is refused.
+    let parsed = sct::parse_merkle_tree_leaf(&want).unwrap();
+    assert_eq!(parsed.entry, entry);
+    assert_eq!(parsed.timestamp_ms, TIMESTAMP_MS);
+    assert_eq!(parsed.extensions, vec![0xaa, 0xbb]);
+    let mut trailing = want.clone();
+    trailing.push(0);
+    assert!(matches!(
+        sct::parse_merkle_tree_leaf(&trailing),
+        Err(SctError::TrailingData { .. })
+    ));
+    assert!(matches!(
+        sct::parse_merkle_tree_leaf(&want[..want.len() - 1]),
+        Err(SctError::Malformed(_))
+    ));
+    let mut x509_entry = want.clone();
+    x509_entry[11] = 0; // entry_type x509_entry
+    assert!(matches!(
+        sct::parse_merkle_tree_leaf(&x509_entry),
+        Err(SctError::LeafType { entry_type: 0, .. })
+    ));
+    let mut v2 = want.clone();
+    v2[0] = 1;
+    assert!(matches!(
+        sct::parse_merkle_tree_leaf(&v2),
+        Err(SctError::Version { version: 1 })
+    ));
+
     assert_eq!(sct::log_id(b"abc"), sct::issuer_key_hash(b"abc"));
     assert_eq!(
         hex(&sct::log_id(b"abc")),

@@ -67,6 +67,15 @@ pub enum TreeError {
         /// Number of hashes supplied.
         got: usize,
     },
+    /// A complete subtree of `2^level` leaves can be appended only where it starts on a
+    /// multiple of its width, i.e. when `size` is one.
+    #[error("a subtree of level {level} cannot be appended to a tree of {size} leaves (the size must be a multiple of 2^{level})")]
+    MisalignedSubtree {
+        /// The subtree's level.
+        level: u8,
+        /// The current size.
+        size: u64,
+    },
     /// The tree already holds `u64::MAX` leaves and cannot grow.
     #[error("the tree is full ({size} leaves)")]
     TreeFull {
@@ -172,6 +181,52 @@ impl CompactRange {
         Ok(())
     }
 
+    /// Appends a whole complete subtree of `2^level` leaves whose hash is `subtree`
+    /// (e.g. the root of a full 256-leaf entry bundle hashed elsewhere, in parallel); calls
+    /// `on_node` for the subtree itself and every parent it completes, bottom-up.
+    /// Equivalent to appending its leaves one by one (RFC 6962 §2.1: a tree whose size is
+    /// a multiple of `2^level` has its frontier nodes at levels `>= level`).
+    ///
+    /// # Errors
+    /// [`TreeError::MisalignedSubtree`] unless `size` is a multiple of `2^level`;
+    /// [`TreeError::TreeFull`] if the subtree does not fit below `u64::MAX` leaves.
+    pub fn try_append_subtree(
+        &mut self,
+        level: u8,
+        subtree: Hash,
+        on_node: &mut impl FnMut(NodeId, Hash),
+    ) -> Result<(), TreeError> {
+        if u32::from(level) >= u64::BITS {
+            return Err(TreeError::TreeFull { size: self.size });
+        }
+        let width = 1u64 << level;
+        if !self.size.is_multiple_of(width) {
+            return Err(TreeError::MisalignedSubtree {
+                level,
+                size: self.size,
+            });
+        }
+        let new_size = self
+            .size
+            .checked_add(width)
+            .ok_or(TreeError::TreeFull { size: self.size })?;
+        on_node(NodeId::new(level, self.size >> level), subtree);
+        let mut carry = subtree;
+        let mut at = level;
+        while u32::from(at) < u64::BITS && (self.size >> at) & 1 == 1 {
+            let Some(left) = self.hashes.pop() else {
+                // Unreachable by construction: hashes.len() == popcount(size).
+                break;
+            };
+            carry = node_hash(&left, &carry);
+            at += 1;
+            on_node(NodeId::new(at, (new_size >> at) - 1), carry);
+        }
+        self.hashes.push(carry);
+        self.size = new_size;
+        Ok(())
+    }
+
     /// Root hash `MTH(D[0:size])`; [`empty_root`] when `size == 0`.
     #[must_use]
     pub fn root(&self) -> Hash {
@@ -225,6 +280,59 @@ mod tests {
         assert_eq!(NodeId::new(64, 0).end(), u64::MAX);
         assert_eq!(NodeId::new(200, 3).begin(), u64::MAX);
         assert_eq!(NodeId::new(0, u64::MAX).end(), u64::MAX);
+    }
+
+    #[test]
+    fn appending_a_subtree_equals_appending_its_leaves() {
+        let leaves: Vec<Hash> = (0..1000u64).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        for level in [0u8, 1, 3, 8] {
+            let width = 1usize << level;
+            let mut by_leaf = CompactRange::new();
+            let mut by_subtree = CompactRange::new();
+            let mut leaf_nodes: HashMap<NodeId, Hash> = HashMap::new();
+            for chunk in leaves.chunks(width) {
+                let mut subtree_nodes: Vec<(NodeId, Hash)> = Vec::new();
+                if chunk.len() == width {
+                    let mut inner = CompactRange::new();
+                    for l in chunk {
+                        inner.append(*l, &mut |_, _| {});
+                    }
+                    by_subtree
+                        .try_append_subtree(level, inner.root(), &mut |id, h| {
+                            subtree_nodes.push((id, h));
+                        })
+                        .unwrap();
+                } else {
+                    for l in chunk {
+                        by_subtree.append(*l, &mut |id, h| subtree_nodes.push((id, h)));
+                    }
+                }
+                for l in chunk {
+                    by_leaf.append(*l, &mut |id, h| {
+                        leaf_nodes.insert(id, h);
+                    });
+                }
+                assert_eq!(by_leaf, by_subtree, "level {level}");
+                for (id, h) in subtree_nodes {
+                    assert_eq!(leaf_nodes.get(&id), Some(&h), "{id:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn misaligned_subtree_is_refused() {
+        let mut range = CompactRange::new();
+        range.append(leaf_hash(b"a"), &mut |_, _| {});
+        let before = range.clone();
+        assert_eq!(
+            range.try_append_subtree(1, leaf_hash(b"b"), &mut |_, _| {}),
+            Err(TreeError::MisalignedSubtree { level: 1, size: 1 })
+        );
+        assert_eq!(range, before);
+        assert!(range
+            .try_append_subtree(64, leaf_hash(b"b"), &mut |_, _| {})
+            .is_err());
     }
 
     #[test]

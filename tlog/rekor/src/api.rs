@@ -1,4 +1,6 @@
-//! Rekor v1 REST wire DTOs (PROTOCOL.md §4.1, §4.4; rekor `openapi.yaml`).
+//! Rekor v1 REST wire DTOs (PROTOCOL.md §4.1, §4.4; rekor `openapi.yaml`), and the
+//! Signet entry-metadata extension ([`EntryMetaBundle`]) auditors read beside the C2SP
+//! tiles API.
 //!
 //! These are serialisation shapes only. Integers are plain JSON numbers, hashes and
 //! log IDs are lowercase hex, bodies and signatures are standard base64
@@ -145,6 +147,35 @@ pub struct SearchIndexPublicKey {
     /// Fetching keys from URLs is refused: the log never fetches a URL from a request.
     #[serde(default)]
     pub url: Option<String>,
+}
+
+/// `GET /signet/v1/entry-meta/<N>[.p/<W>]` response, a Signet extension beside the C2SP
+/// tlog-tiles API (contract in `signet_tlog::http`): for each entry of entry bundle `N`,
+/// what the log stores beside the leaf but does not hash into the tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryMetaBundle {
+    /// One element per entry of the bundle, in index order: exactly `W` (or 256).
+    pub entries: Vec<EntryMeta>,
+}
+
+/// One entry of an [`EntryMetaBundle`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryMeta {
+    /// Global log index of the entry (`N·256 + i` for the `i`-th element).
+    pub log_index: u64,
+    /// Unix seconds at which the entry was integrated (the SET's `integratedTime`).
+    pub integrated_time: i64,
+    /// Standard base64 of the DER ECDSA signed entry timestamp (PROTOCOL.md §4.3), the
+    /// same bytes as `verification.signedEntryTimestamp` of the Rekor read API. Absent on
+    /// logs whose entries carry no SET (the certificate-transparency log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_entry_timestamp: Option<String>,
+    /// Standard base64 of the data stored beside the leaf: for dsse, the submitted DSSE
+    /// envelope text, whose SHA-256 is the body's `envelopeHash`; for the CT log, the
+    /// issuance record. Absent when nothing is stored (hashedrekord).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<String>,
 }
 
 /// Error body `{"code", "message"}` used by every endpoint.

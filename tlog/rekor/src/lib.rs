@@ -5,7 +5,8 @@
 //!   canonical body that is hashed into the log (PROTOCOL.md §4.1).
 //! * [`pki`]: submitted PEM keys and certificates, and their canonical re-encoding.
 //! * [`set`]: the signed entry timestamp (PROTOCOL.md §4.3).
-//! * [`api`]: the REST wire DTOs (PROTOCOL.md §4.1, §4.4), kept apart from domain types.
+//! * [`api`]: the REST wire DTOs (PROTOCOL.md §4.1, §4.4) and Signet's entry-metadata
+//!   extension, kept apart from domain types.
 //!
 //! No I/O: no HTTP, no database, no async runtime.
 

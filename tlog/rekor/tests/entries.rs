@@ -235,6 +235,12 @@ fn real_dsse_envelopes_canonicalise() {
         );
         assert_eq!(String::from_utf8_lossy(&entry.body), expected, "{file}");
         assert_eq!(entry.leaf_hash.0, rfc6962_leaf_hash(&entry.body));
+        // The envelope the body drops is kept, as submitted, beside the leaf.
+        assert_eq!(
+            entry.extra.as_deref(),
+            Some(envelope_text.as_bytes()),
+            "{file}"
+        );
 
         // in-toto subject (and SLSA v0.2 material) digests are indexed at insert time only.
         let statement: Value = serde_json::from_slice(&payload).unwrap();
@@ -316,6 +322,9 @@ fn hashedrekord_body_has_the_canonical_shape() {
     let again = canonicalize_value(&proposed, &EntryLimits::default()).unwrap();
     assert_eq!(again.body, entry.body);
     assert_eq!(again.leaf_hash, entry.leaf_hash);
+    // Everything a hashedrekord entry needs is in its body: nothing is stored beside it.
+    assert_eq!(entry.extra, None);
+    assert_eq!(again.extra, None);
     // A bare key has no subjects: fingerprint and digest only.
     assert_eq!(
         entry.index_keys,
@@ -450,6 +459,43 @@ fn dsse_with_two_signers_sorts_signatures_and_indexes_in_toto() {
     let fp_a = hex::encode(Sha256::digest(a.pem()));
     assert!(entry.index_keys.contains(&format!("sha256:{fp_a}")));
     assert!(entry.index_keys.contains(&fp_a));
+}
+
+#[test]
+fn dsse_extra_is_the_envelope_as_submitted_and_hashes_to_envelope_hash() {
+    let key = TestKey::p256();
+    let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
+    let sig = key.sign(&pae("application/vnd.in-toto+json", payload));
+    // Deliberately not canonical: pretty-printed, keys out of order, an escaped slash. The
+    // envelope hash (and so the stored text) is over these exact bytes.
+    let envelope_text = format!(
+        "{{\n  \"signatures\": [ {{ \"sig\": \"{}\", \"keyid\": \"\" }} ],\n  \"payloadType\": \"application\\/vnd.in-toto+json\",\n  \"payload\": \"{}\"\n}}\n",
+        B64.encode(&sig),
+        B64.encode(payload),
+    );
+    let proposed = dsse_entry(&envelope_text, &[key.pem().into_bytes()]);
+    for entry in [
+        canonicalize(&to_bytes(&proposed), &EntryLimits::default()).unwrap(),
+        canonicalize_value(&proposed, &EntryLimits::default()).unwrap(),
+    ] {
+        let extra = entry.extra.as_deref().expect("dsse keeps the envelope");
+        assert_eq!(extra, envelope_text.as_bytes());
+        let body: Value = serde_json::from_slice(&entry.body).unwrap();
+        assert_eq!(
+            hex::encode(Sha256::digest(extra)),
+            str_at(&body, "/spec/envelopeHash/value"),
+        );
+        // The stored text is the envelope itself: its payload hashes to payloadHash.
+        let parsed: Value = serde_json::from_slice(extra).unwrap();
+        assert_eq!(
+            hex::encode(Sha256::digest(
+                B64.decode(str_at(&parsed, "/payload")).unwrap()
+            )),
+            str_at(&body, "/spec/payloadHash/value"),
+        );
+        // ... and it is not in the body.
+        assert!(!String::from_utf8_lossy(&entry.body).contains("payloadType"));
+    }
 }
 
 #[test]

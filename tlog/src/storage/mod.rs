@@ -71,7 +71,8 @@ pub struct StoredEntry {
     /// Signed entry timestamp (DER ECDSA), stored at sequencing; `None` for entries
     /// written before it was stored.
     pub set: Option<Vec<u8>>,
-    /// Data stored beside the leaf, not hashed into the tree (CT issuance records).
+    /// Data stored beside the leaf, not hashed into the tree (the submitted envelope of a
+    /// dsse entry, CT issuance records).
     pub extra: Option<Vec<u8>>,
 }
 

@@ -93,6 +93,23 @@ impl Server {
             .await
             .expect("start log");
         let app = signet_tlog::http::router(log.clone(), &HttpLimits::default());
+        Self::serve(log, key_pkcs8, app).await
+    }
+
+    /// Starts a new log (fresh key) on `backend` serving only the tiles API
+    /// ([`signet_tlog::http::tiles_router`]), as the CT log does.
+    pub async fn start_tiles_only(backend: &Backend, config: &LogConfig) -> Server {
+        let key_pkcs8 = EcdsaP256Signer::generate_pkcs8().expect("keygen");
+        let storage = Storage::open(&backend.url()).await.expect("open storage");
+        let signer = EcdsaP256Signer::from_pkcs8(&key_pkcs8, &config.origin_host).expect("key");
+        let log = Log::start(storage, signer, config, IfMissing::Create)
+            .await
+            .expect("start log");
+        let app = signet_tlog::http::tiles_router(log.clone(), &HttpLimits::default());
+        Self::serve(log, key_pkcs8, app).await
+    }
+
+    async fn serve(log: Log, key_pkcs8: Vec<u8>, app: axum::Router) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -152,6 +169,39 @@ impl Signer {
 
     pub fn public_key_pem(&self) -> String {
         self.key.public_key_pem()
+    }
+
+    /// A valid dsse 0.0.1 proposed entry whose envelope (in-toto payload type) carries
+    /// `payload`, signed by this signer, and the envelope text exactly as submitted. The
+    /// text is pretty-printed on purpose: the log must keep these bytes, not a re-encoding.
+    pub fn dsse(&self, payload: &[u8]) -> (serde_json::Value, String) {
+        let payload_type = "application/vnd.in-toto+json";
+        // DSSE v1 PAE (DSSE protocol.md), computed here independently of the log.
+        let mut pae = format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            payload.len()
+        )
+        .into_bytes();
+        pae.extend_from_slice(payload);
+        let sig = self.key.sign(&pae).expect("sign");
+        let envelope = serde_json::to_string_pretty(&serde_json::json!({
+            "payloadType": payload_type,
+            "payload": B64.encode(payload),
+            "signatures": [{ "keyid": "", "sig": B64.encode(sig) }],
+        }))
+        .expect("envelope json");
+        let proposed = serde_json::json!({
+            "kind": "dsse",
+            "apiVersion": "0.0.1",
+            "spec": {
+                "proposedContent": {
+                    "envelope": envelope,
+                    "verifiers": [B64.encode(self.public_key_pem())],
+                }
+            }
+        });
+        (proposed, envelope)
     }
 
     /// A valid hashedrekord 0.0.1 proposed entry for `artefact`, and its hex digest.

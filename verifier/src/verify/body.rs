@@ -61,6 +61,10 @@ struct V001Key {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct DsseV001 {
+    /// Read by the auditor only (bundles cannot be bound by it: the envelope's JSON
+    /// serialisation is not canonical).
+    #[serde(rename = "envelopeHash")]
+    envelope_hash: Option<V001Hash>,
     #[serde(rename = "payloadHash")]
     payload_hash: V001Hash,
     signatures: Vec<DsseV001Signature>,
@@ -102,6 +106,39 @@ struct V002Verifier {
 struct V002Raw {
     #[serde(rename = "rawBytes")]
     raw_bytes: String,
+}
+
+impl HashedRekordV001 {
+    /// `(hash algorithm, hex digest, base64 signature, base64 PEM of the key or certificate)`.
+    pub(crate) fn parts(&self) -> (&str, &str, &str, &str) {
+        (
+            &self.data.hash.algorithm,
+            &self.data.hash.value,
+            &self.signature.content,
+            &self.signature.public_key.content,
+        )
+    }
+}
+
+impl DsseV001 {
+    /// `(algorithm, hex)` of `envelopeHash`, if the body has one.
+    pub(crate) fn envelope_hash(&self) -> Option<(&str, &str)> {
+        self.envelope_hash
+            .as_ref()
+            .map(|h| (h.algorithm.as_str(), h.value.as_str()))
+    }
+
+    /// `(algorithm, hex)` of `payloadHash`.
+    pub(crate) fn payload_hash(&self) -> (&str, &str) {
+        (&self.payload_hash.algorithm, &self.payload_hash.value)
+    }
+
+    /// `(base64 signature, base64 PEM verifier)` of each signature.
+    pub(crate) fn signatures(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.signatures
+            .iter()
+            .map(|s| (s.signature.as_str(), s.verifier.as_str()))
+    }
 }
 
 /// Parses `canonicalizedBody` as the entry `kindVersion` names; the body's own `kind` and

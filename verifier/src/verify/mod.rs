@@ -22,11 +22,11 @@
 //! 7. **Binding** ([`body`]): the log entry records this signature, this certificate or
 //!    key, and this digest.
 
-mod body;
-mod content;
-mod error;
-mod log_key;
-mod tlog;
+pub(crate) mod body;
+pub(crate) mod content;
+pub(crate) mod error;
+pub(crate) mod log_key;
+pub(crate) mod tlog;
 
 use std::time::SystemTime;
 
@@ -129,6 +129,12 @@ impl Verifier {
     #[must_use]
     pub fn trusted_root(&self) -> &TrustedRoot {
         &self.root
+    }
+
+    /// The prepared CAs, CT log keys and log keys (in trusted-root order), for the
+    /// auditor ([`crate::audit`]), which checks log contents with the same steps.
+    pub(crate) fn parts(&self) -> (&[TrustedCa], &[CtLogKey], &[Result<LogKey, String>]) {
+        (&self.cas, &self.ct_keys, &self.log_keys)
     }
 
     /// Verifies `bundle` for `artifact` under `policy`. `now` is the verifier's clock,

@@ -117,7 +117,7 @@ fn check_inclusion(
 /// own verifier, which sigstore-go uses). A C2SP checkpoint (§5.3, §5.5) must name the
 /// trusted log's host as origin and carry a valid signature by it under that name; other
 /// signers (witnesses) are ignored.
-fn check_checkpoint(
+pub(crate) fn check_checkpoint(
     note_text: &str,
     log: &TransparencyLog,
     key: &LogKey,

@@ -192,7 +192,7 @@ impl Http {
 
 /// The innermost source of an error: reqwest's own message names only the stage
 /// ("error sending request"), the useful part ("Connection refused") is at the bottom.
-fn innermost(e: &dyn std::error::Error) -> String {
+pub(crate) fn innermost(e: &dyn std::error::Error) -> String {
     let mut last = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -22,7 +22,7 @@
 mod bundle;
 mod ca_client;
 mod config;
-mod http;
+pub(crate) mod http;
 mod intoto;
 mod rekor;
 mod signer;

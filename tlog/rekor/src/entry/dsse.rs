@@ -4,7 +4,9 @@
 //! Every envelope signature must verify over PAE with one of the verifiers, and every
 //! verifier must verify at least one signature (Rekor's `verifyEnvelope`). Stored:
 //! `{"envelopeHash","payloadHash","signatures":[{"signature","verifier"}…]}` with the
-//! signatures sorted by their base64 string and the envelope itself dropped.
+//! signatures sorted by their base64 string and the envelope itself dropped from the body.
+//! The envelope text is returned beside the body ([`super::CanonicalEntry::extra`]) so the
+//! log can keep it outside the tree for auditors.
 
 use std::collections::BTreeMap;
 
@@ -32,12 +34,22 @@ const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// The only digest algorithm of dsse 0.0.1 `envelopeHash`/`payloadHash`.
 const SHA256: &str = "sha256";
 
+/// A canonicalised dsse spec.
+pub(super) struct Canonical {
+    /// The canonical body.
+    pub(super) body: Vec<u8>,
+    /// The body's index keys plus in-toto subject/material digests.
+    pub(super) index_keys: Vec<String>,
+    /// `spec.proposedContent.envelope` exactly as submitted; its SHA-256 is `envelopeHash`.
+    pub(super) envelope: Vec<u8>,
+}
+
 /// Validates a proposed spec, verifies every envelope signature and returns the canonical
-/// body and its index keys (the body's keys plus in-toto subject/material digests).
+/// body, its index keys and the envelope text.
 pub(super) fn canonicalize_spec(
     spec: &Value,
     limits: &EntryLimits,
-) -> Result<(Vec<u8>, Vec<String>), EntryError> {
+) -> Result<Canonical, EntryError> {
     let spec = json::object(spec, SPEC)?;
     // The computed fields may be present as `null`: sigstore-python serialises its whole
     // pydantic model (`model_dump`), unset fields included, and Go's Rekor reads a JSON
@@ -127,7 +139,11 @@ pub(super) fn canonicalize_spec(
     if envelope.payload_type == IN_TOTO_PAYLOAD_TYPE {
         keys.extend(in_toto_digest_keys(&envelope.payload));
     }
-    Ok((body, keys))
+    Ok(Canonical {
+        body,
+        index_keys: keys,
+        envelope: envelope_text.as_bytes().to_vec(),
+    })
 }
 
 /// Index keys of a stored dsse spec (signatures are not re-verified).

@@ -108,6 +108,11 @@ pub struct CanonicalEntry {
     /// dsse this also holds the in-toto subject digests found in the envelope payload,
     /// which [`index_keys_of_body`] cannot recover from the stored body.
     pub index_keys: Vec<String>,
+    /// Stored beside the leaf, not hashed into the tree: for dsse, the submitted envelope
+    /// text (`spec.proposedContent.envelope`, UTF-8 JSON, byte for byte as submitted),
+    /// whose SHA-256 is the body's `envelopeHash`, so that an auditor can re-verify the
+    /// DSSE signatures from the log; `None` for hashedrekord (its body holds everything).
+    pub extra: Option<Vec<u8>>,
 }
 
 /// Why a proposed entry (or a stored body) was rejected. The `Display` texts are written for
@@ -308,8 +313,8 @@ pub fn canonicalize_value(
 
 /// Derives the index keys from a stored canonical body, so the index can be rebuilt from
 /// the log alone. Signatures are not re-verified. For dsse this cannot include in-toto
-/// subject digests (the envelope is not stored), so it may be a subset of
-/// [`CanonicalEntry::index_keys`].
+/// subject digests (the envelope is not in the body, only in [`CanonicalEntry::extra`]),
+/// so it may be a subset of [`CanonicalEntry::index_keys`].
 ///
 /// # Errors
 /// An [`EntryError`] if the body is not a canonical hashedrekord or dsse 0.0.1 body.
@@ -336,9 +341,15 @@ fn check_proposed_size(got: usize, limits: &EntryLimits) -> Result<(), EntryErro
 
 fn canonicalize_parsed(value: &Value, limits: &EntryLimits) -> Result<CanonicalEntry, EntryError> {
     let (kind, spec) = kind_and_spec(value)?;
-    let (body, index_keys) = match kind {
-        EntryKind::HashedRekord => hashedrekord::canonicalize_spec(spec, limits)?,
-        EntryKind::Dsse => dsse::canonicalize_spec(spec, limits)?,
+    let (body, index_keys, extra) = match kind {
+        EntryKind::HashedRekord => {
+            let (body, keys) = hashedrekord::canonicalize_spec(spec, limits)?;
+            (body, keys, None)
+        }
+        EntryKind::Dsse => {
+            let dsse = dsse::canonicalize_spec(spec, limits)?;
+            (dsse.body, dsse.index_keys, Some(dsse.envelope))
+        }
     };
     if body.len() > limits.max_canonical_body_bytes {
         return Err(EntryError::CanonicalBodyTooLarge {
@@ -351,6 +362,7 @@ fn canonicalize_parsed(value: &Value, limits: &EntryLimits) -> Result<CanonicalE
         leaf_hash: leaf_hash(&body),
         body,
         index_keys: normalize_keys(index_keys),
+        extra,
     })
 }
 
