@@ -5,6 +5,8 @@
 //! sources a test gives are seen and every request stays on 127.0.0.1.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod lying_log;
+
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},

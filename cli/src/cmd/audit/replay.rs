@@ -325,6 +325,11 @@ impl Replayer {
         let mut window: VecDeque<JoinHandle<BundleOutcome>> = VecDeque::new();
         let mut next = first_bundle;
         while next < bundles || !window.is_empty() {
+            // An unreadable bundle stops the tree: fetch nothing more (a log claiming an
+            // absurd size cannot keep the auditor fetching failures).
+            if result.tree.broken_at().is_some() {
+                next = bundles;
+            }
             while next < bundles && window.len() < self.options.jobs.max(1) {
                 let width = entry_bundle_width_at(next, size);
                 let first = next * TILE_WIDTH;
