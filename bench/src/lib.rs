@@ -9,6 +9,8 @@
 //! * [`read`]: inclusion- and consistency-proof workloads.
 //! * [`stats`] and [`report`]: per-task counters, latency histograms, reports.
 //! * [`procstat`] and [`runner`]: CPU time from `/proc`, progress, report output.
+//! * [`synth_log`]: generated Signet logs on disk and the auditor replay over them
+//!   (`audit-bench`, `run-audit-bench.sh`).
 //!
 //! The `log-loadgen` and `ca-loadgen` binaries wire these to CLIs; `run-log-bench.sh`
 //! and `run-ca-bench.sh` drive them.
@@ -25,6 +27,7 @@ pub mod report;
 pub mod runner;
 pub mod schedule;
 pub mod stats;
+pub mod synth_log;
 pub mod target;
 
 // End-to-end runner tests against an in-process mock server. Helpers outside the

@@ -5,18 +5,24 @@
 //! ECDSA P-256/P-384/P-521 with the hash `keyDetails` names (ASN.1 DER signatures),
 //! Ed25519 (pure), RSA PKCS#1 v1.5 with SHA-256.
 
-use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, VerificationAlgorithm};
 use x509_cert::{der::Decode as _, spki::SubjectPublicKeyInfoRef};
 
 use crate::common::PublicKeyDetails;
 
-/// A log key usable for verification.
-#[derive(Debug)]
+/// A log key usable for verification, parsed once (an auditor verifies one SET per
+/// entry with it).
 pub(crate) struct LogKey {
     family: KeyFamily,
-    algorithm: &'static dyn VerificationAlgorithm,
-    /// The SPKI's subjectPublicKey bits (EC point, Ed25519 key, PKCS#1 RSA key).
-    raw: Vec<u8>,
+    key: ParsedPublicKey,
+}
+
+impl std::fmt::Debug for LogKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogKey")
+            .field("family", &self.family)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LogKey {
@@ -46,20 +52,15 @@ impl LogKey {
         let raw = spki
             .subject_public_key
             .as_bytes()
-            .ok_or("public key bit string has unused bits")?
-            .to_vec();
-        Ok(Self {
-            family,
-            algorithm,
-            raw,
-        })
+            .ok_or("public key bit string has unused bits")?;
+        let key = ParsedPublicKey::new(algorithm, raw)
+            .map_err(|e| format!("public key rejected for {details}: {e}"))?;
+        Ok(Self { family, key })
     }
 
     /// Whether `signature` is this key's signature over `message`.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        UnparsedPublicKey::new(self.algorithm, &self.raw)
-            .verify(message, signature)
-            .is_ok()
+        self.key.verify_sig(message, signature).is_ok()
     }
 
     /// Whether this is an ECDSA key (the only kind a signed entry timestamp may use:
