@@ -14,7 +14,8 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signet_audit::process::{self, BundleInput, BundleOutcome, Contents, EntryChecks, EntryRecord};
 use signet_audit::report::{
-    Failure, LogName, LogSummary, Report, INCONSISTENT_WITH_STATE, LOG_SHRANK, STATE_MISMATCH,
+    Failure, LogName, LogSummary, Report, INCONSISTENT_WITH_STATE, LOG_SHRANK, MALFORMED_TILE,
+    STATE_MISMATCH,
 };
 use signet_audit::tree::TreeReplay;
 use signet_tlog_core::tile::{entry_bundle_width_at, EntryBundleId, TileId, TILE_WIDTH};
@@ -477,7 +478,7 @@ async fn fetch_and_process(
         if tile.is_none() {
             outcome
                 .failures
-                .retain(|f| f.check != "malformed-tile" || f.index != Some(first));
+                .retain(|f| !(f.check == MALFORMED_TILE && f.message.starts_with("hash tile")));
         }
         outcome
     })
