@@ -51,8 +51,9 @@ pub struct BundleInput<'a> {
     pub width: u16,
     /// The entry bundle.
     pub entries: &'a [u8],
-    /// The level-0 hash tile of the same index and width.
-    pub hash_tile: &'a [u8],
+    /// The level-0 hash tile of the same index and width; `None` if it could not be
+    /// fetched (the caller reported why; the tree is then built from the entries alone).
+    pub hash_tile: Option<&'a [u8]>,
     /// The entry-meta bundle (needed to verify).
     pub meta: Option<&'a [u8]>,
     /// Entries at the start of the bundle that an earlier run already verified.
@@ -111,9 +112,13 @@ pub fn process_bundle(
         first_index: input.first_index,
         ..BundleOutcome::default()
     };
-    match bundle::split_hash_tile(input.hash_tile, input.width) {
-        Ok(t) => out.tile_leaves = t,
-        Err(e) => out.failures.push(Failure::new(
+    match input
+        .hash_tile
+        .map(|tile| bundle::split_hash_tile(tile, input.width))
+    {
+        None => {}
+        Some(Ok(t)) => out.tile_leaves = t,
+        Some(Err(e)) => out.failures.push(Failure::new(
             log,
             Some(input.first_index),
             MALFORMED_TILE,

@@ -112,7 +112,9 @@ impl TreeReplay {
                 }
             }
         }
-        let skip = usize::try_from(self.entries.size() - outcome.first_index).unwrap_or(0);
+        // Entries of this bundle already in the tree (a resumed run re-serves them).
+        let skip =
+            usize::try_from(self.entries.size().saturating_sub(outcome.first_index)).unwrap_or(0);
         let aligned = skip == 0 && outcome.first_index.is_multiple_of(TILE_WIDTH);
         match (aligned, outcome.subtree) {
             (true, Some(subtree)) if !tiles_differ => {

@@ -289,7 +289,7 @@ fn process(auditor: &Auditor, contents: Contents, job: &Job, checks: EntryChecks
             first_index: job.first,
             width: job.width,
             entries,
-            hash_tile: tile.unwrap_or(&[]),
+            hash_tile: tile,
             meta,
             known: 0,
         },

@@ -14,8 +14,7 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signet_audit::process::{self, BundleInput, BundleOutcome, Contents, EntryChecks, EntryRecord};
 use signet_audit::report::{
-    Failure, LogName, LogSummary, Report, INCONSISTENT_WITH_STATE, LOG_SHRANK, MALFORMED_TILE,
-    STATE_MISMATCH,
+    Failure, LogName, LogSummary, Report, INCONSISTENT_WITH_STATE, LOG_SHRANK, STATE_MISMATCH,
 };
 use signet_audit::tree::TreeReplay;
 use signet_tlog_core::tile::{entry_bundle_width_at, EntryBundleId, TileId, TILE_WIDTH};
@@ -457,14 +456,14 @@ async fn fetch_and_process(
         };
     };
     let joined = tokio::task::spawn_blocking(move || {
-        let mut outcome = process::process_bundle(
+        process::process_bundle(
             &auditor,
             contents,
             &BundleInput {
                 first_index: first,
                 width: id.width,
                 entries: &entries,
-                hash_tile: tile.as_deref().unwrap_or(&[]),
+                hash_tile: tile.as_deref(),
                 meta: meta.as_deref(),
                 known,
             },
@@ -473,14 +472,7 @@ async fn fetch_and_process(
             } else {
                 EntryChecks::HashOnly
             },
-        );
-        // A missing tile was reported as a fetch failure, not as a malformed one.
-        if tile.is_none() {
-            outcome
-                .failures
-                .retain(|f| !(f.check == MALFORMED_TILE && f.message.starts_with("hash tile")));
-        }
-        outcome
+        )
     })
     .await;
     let mut outcome = joined.unwrap_or_else(|e| BundleOutcome {
