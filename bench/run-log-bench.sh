@@ -86,7 +86,10 @@ trap 'exit 143' TERM
 
 PORT=$("$LOADGEN" free-port)
 URL=http://127.0.0.1:$PORT
-serve_args=(serve --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT")
+# Every load-generator connection comes from 127.0.0.1: lift the per-address cap (the
+# open loop may hold up to --max-in-flight connections).
+serve_args=(serve --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT"
+    --max-connections 8192 --max-connections-per-address 8192)
 if [[ -n "${SIGNET_DATABASE_URL:-}" ]]; then
     serve_args+=(--database-url "$SIGNET_DATABASE_URL")
 fi

@@ -24,6 +24,12 @@ pub enum CaError {
     /// The issuance policy denied the identity.
     #[error("{0}")]
     PolicyDenied(#[from] signet_ca_identity::PolicyDenied),
+    /// The request body is larger than the CA accepts.
+    #[error("request body too large: the limit is {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The request body is malformed.
     #[error("malformed request: {0}")]
     BadRequest(String),
@@ -36,6 +42,16 @@ pub enum CaError {
     /// The CT log did not take the precertificate.
     #[error("Error entering certificate in CTL: {0}")]
     Ct(String),
+    /// The identity obtained its rate of certificates; retry later.
+    #[error("rate limit of {rate} certificates per identity exceeded for {identity}; retry in {} s", retry_after.header_secs())]
+    RateLimited {
+        /// Issuer and SAN.
+        identity: String,
+        /// The configured rate.
+        rate: signet_tlog::ratelimit::Rate,
+        /// How long until the next request may pass.
+        retry_after: signet_tlog::ratelimit::RetryAfter,
+    },
     /// The CA is overloaded or shutting down; retry later.
     #[error("CA unavailable: {0}")]
     Unavailable(String),
@@ -52,6 +68,8 @@ pub enum ErrorClass {
     PermissionDenied,
     /// 413.
     TooLarge,
+    /// 429 / ResourceExhausted.
+    RateLimited,
     /// 500 / Internal.
     Internal,
     /// 503 / Unavailable.
@@ -70,10 +88,12 @@ impl CaError {
             | CaError::Identity(_)
             | CaError::BadRequest(_) => ErrorClass::InvalidArgument,
             CaError::PolicyDenied(_) => ErrorClass::PermissionDenied,
+            CaError::BodyTooLarge { .. } => ErrorClass::TooLarge,
             CaError::Key(e) if e.class() == RequestErrorClass::TooLarge => ErrorClass::TooLarge,
             CaError::Key(_) => ErrorClass::InvalidArgument,
             CaError::Signing(_) | CaError::Ct(_) => ErrorClass::Internal,
             CaError::Unavailable(_) => ErrorClass::Unavailable,
+            CaError::RateLimited { .. } => ErrorClass::RateLimited,
         }
     }
 }

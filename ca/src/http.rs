@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{rejection::JsonRejection, DefaultBodyLimit, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -36,7 +36,15 @@ async fn signing_cert(
     headers: HeaderMap,
     body: Result<Json<SigningCertRequest>, JsonRejection>,
 ) -> Result<Response, CaError> {
-    let Json(req) = body.map_err(|e| CaError::BadRequest(e.body_text()))?;
+    let Json(req) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            CaError::BodyTooLarge {
+                limit: MAX_BODY_BYTES,
+            }
+        } else {
+            CaError::BadRequest(e.body_text())
+        }
+    })?;
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -62,6 +70,7 @@ impl IntoResponse for CaError {
             ErrorClass::Unauthenticated => (StatusCode::UNAUTHORIZED, 16),
             ErrorClass::PermissionDenied => (StatusCode::FORBIDDEN, 7),
             ErrorClass::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, 8),
+            ErrorClass::RateLimited => (StatusCode::TOO_MANY_REQUESTS, 8),
             ErrorClass::Internal => (StatusCode::INTERNAL_SERVER_ERROR, 13),
             ErrorClass::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, 14),
         };
@@ -70,11 +79,21 @@ impl IntoResponse for CaError {
         } else {
             tracing::debug!(error = %self, "issuance refused");
         }
+        let retry_after = match &self {
+            CaError::RateLimited { retry_after, .. } => Some(retry_after.header_secs()),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+            _ => None,
+        };
         let body = ErrorBody {
             code,
             message: self.to_string(),
             details: Vec::new(),
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }

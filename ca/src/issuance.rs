@@ -24,6 +24,7 @@ use signet_ca_core::{
 };
 use signet_ca_identity::{map_identity, AllowedBy, Configuration, IdentitySummary, IssuerRegistry};
 use signet_oidc::{peek_issuer, TokenVerifier};
+use signet_tlog::ratelimit::{KeyedLimit, Rate};
 
 use crate::{
     ct::{CtError, CtLog},
@@ -54,6 +55,7 @@ pub struct Ca {
     keys: CaKeys,
     ct: CtLog,
     validity: Duration,
+    identity_limit: Option<KeyedLimit<String>>,
 }
 
 impl std::fmt::Debug for Ca {
@@ -82,7 +84,16 @@ impl Ca {
             keys,
             ct,
             validity,
+            identity_limit: None,
         }
+    }
+
+    /// Limits how many certificates one identity (issuer and SAN, after the token
+    /// verified) may obtain per period; beyond it [`CaError::RateLimited`] (429).
+    #[must_use]
+    pub fn with_identity_rate_limit(mut self, rate: Rate) -> Self {
+        self.identity_limit = Some(KeyedLimit::new(rate));
+        self
     }
 
     /// The loaded CA keys and chain.
@@ -141,6 +152,16 @@ impl Ca {
         let verified = self.verifier.verify(token, &iss, issuer.audience()).await?;
         let mapped = map_identity(issuer, &iss, &verified.claims)?;
         let allowed = issuer.check_policy(&verified.claims)?;
+        if let Some(limit) = &self.identity_limit {
+            let identity = format!("{} {}", mapped.summary.issuer, mapped.summary.san);
+            limit
+                .check(&identity)
+                .map_err(|retry_after| CaError::RateLimited {
+                    identity,
+                    rate: limit.rate(),
+                    retry_after,
+                })?;
+        }
         let key = request_key(&req, &mapped.challenge)?;
 
         let now = SystemTime::now();
@@ -175,10 +196,13 @@ impl Ca {
             .add_pre_chain(&precert, record, search_keys, unix_millis(now))
             .await
             .map_err(|e| match e {
-                CtError::Log(signet_tlog::LogError::Overloaded)
-                | CtError::Log(signet_tlog::LogError::ShuttingDown) => {
-                    CaError::Unavailable(e.to_string())
-                }
+                // Nothing was logged, so nothing is issued: the client may retry.
+                CtError::Log(
+                    signet_tlog::LogError::Overloaded
+                    | signet_tlog::LogError::ShuttingDown
+                    | signet_tlog::LogError::Storage(_)
+                    | signet_tlog::LogError::WriteFailed { .. },
+                ) => CaError::Unavailable(e.to_string()),
                 other => CaError::Ct(other.to_string()),
             })?;
 

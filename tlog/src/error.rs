@@ -3,7 +3,10 @@
 use signet_rekor::entry::EntryError;
 use signet_tlog_core::{checkpoint::CheckpointError, proof::ProofError};
 
-use crate::storage::StorageError;
+use crate::{
+    ratelimit::{Rate, RetryAfter},
+    storage::StorageError,
+};
 
 /// Everything a log operation can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +27,17 @@ pub enum LogError {
     /// The sequencer queue is full; retry later (503 with Retry-After).
     #[error("log is overloaded; retry later")]
     Overloaded,
+    /// A rate limit refused the request; retry after the given time (429 with
+    /// Retry-After).
+    #[error("rate limit of {rate} per {limit} exceeded; retry in {} s", retry_after.header_secs())]
+    RateLimited {
+        /// What the limit is keyed by (`signer`, `address`).
+        limit: &'static str,
+        /// The configured rate.
+        rate: Rate,
+        /// How long until the next request may pass.
+        retry_after: RetryAfter,
+    },
     /// The log is shutting down (503).
     #[error("log is shutting down")]
     ShuttingDown,

@@ -500,6 +500,14 @@ impl IntoResponse for ApiError {
             LogError::InvalidEntry(_) | LogError::BadRequest(_) => StatusCode::BAD_REQUEST,
             LogError::TooManyItems(_) => StatusCode::UNPROCESSABLE_ENTITY,
             LogError::NotFound(_) => StatusCode::NOT_FOUND,
+            LogError::RateLimited { retry_after, .. } => {
+                let mut resp = error_response(StatusCode::TOO_MANY_REQUESTS, e.to_string());
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.header_secs()),
+                );
+                return resp;
+            }
             LogError::Overloaded
             | LogError::ShuttingDown
             | LogError::Storage(_)

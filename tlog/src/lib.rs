@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod log;
 pub mod nodes;
+pub mod ratelimit;
 mod sequencer;
 pub mod state;
 pub mod storage;

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     error::LogError,
     nodes::NodeCache,
+    ratelimit::{KeyedLimit, Rate},
     sequencer::{LeafEntry, Sequenced, Sequencer, Submission},
     state::{self, Head},
     storage::{LogMeta, Storage, StoredCheckpoint, StoredEntry},
@@ -50,6 +51,9 @@ pub struct LogConfig {
     pub leaf_block_cache_capacity: usize,
     /// Which kind of log this is. Default [`LogFlavor::Rekor`].
     pub flavor: LogFlavor,
+    /// Most Rekor entries one signer (key or certificate, [`CanonicalEntry::signer`]) may
+    /// add per period; beyond it [`LogError::RateLimited`] (429). Default: no limit.
+    pub signer_rate_limit: Option<Rate>,
 }
 
 /// What a log's entries are.
@@ -73,6 +77,7 @@ impl Default for LogConfig {
             node_cache_capacity: 1 << 19,
             leaf_block_cache_capacity: 1 << 16,
             flavor: LogFlavor::Rekor,
+            signer_rate_limit: None,
         }
     }
 }
@@ -154,6 +159,7 @@ struct Inner {
     limits: EntryLimits,
     cache: Arc<NodeCache>,
     flavor: LogFlavor,
+    signer_limit: Option<KeyedLimit<String>>,
 }
 
 impl Log {
@@ -214,6 +220,7 @@ impl Log {
                 limits: config.entry_limits.clone(),
                 cache,
                 flavor: config.flavor,
+                signer_limit: config.signer_rate_limit.map(KeyedLimit::new),
             }),
         })
     }
@@ -260,6 +267,16 @@ impl Log {
             ));
         }
         let entry = entry::canonicalize(proposed_json, &self.inner.limits)?;
+        // After verification: only the key's holder can spend its quota.
+        if let Some(limit) = &self.inner.signer_limit {
+            limit
+                .check(&entry.signer)
+                .map_err(|retry_after| LogError::RateLimited {
+                    limit: "signer",
+                    rate: limit.rate(),
+                    retry_after,
+                })?;
+        }
         self.append_canonical(entry).await
     }
 

@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod lying_log;
+pub mod raw_http;
 
 use std::{
     net::TcpListener,
@@ -109,6 +110,11 @@ pub struct Deployment {
 
 impl Deployment {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// As [`Deployment::start`], with more `signet serve` arguments.
+    pub fn start_with(serve_args: &[&str]) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         ok(
@@ -129,6 +135,7 @@ impl Deployment {
             .args(["serve", "--insecure-dev-issuer", "--data-dir"])
             .arg(&data)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(serve_args)
             .env_remove("SIGNET_DATABASE_URL")
             .env_remove("SIGNET_CT_DATABASE_URL")
             .stdout(Stdio::null())

@@ -480,6 +480,15 @@ impl SubmittedKey {
     pub fn subjects(&self) -> Vec<String> {
         self.subjects.clone()
     }
+
+    /// The signer as per-signer limits key it: [`key_fingerprint`] of the key or
+    /// certificate. Not the certificate's SAN: the log checks no chain, so anyone can
+    /// mint a certificate naming someone else, but only the holder of the key can make
+    /// a signature that verifies with it.
+    #[must_use]
+    pub fn signer_identity(&self) -> String {
+        key_fingerprint(self.canonical_pem_bytes())
+    }
 }
 
 /// The aws-lc-rs ECDSA (ASN.1 DER signature) algorithm for a curve and digest.

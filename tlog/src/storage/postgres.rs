@@ -11,6 +11,10 @@ use super::{
     StoredEntry,
 };
 
+/// Longest wait for a pooled connection (the database unreachable or every connection
+/// busy) before the operation fails as unavailable.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// PostgreSQL storage. Cloning shares the pool.
 #[derive(Clone, Debug)]
 pub struct PgStorage {
@@ -19,7 +23,13 @@ pub struct PgStorage {
 
 impl PgStorage {
     pub(super) async fn open(url: &str) -> Result<Self, StorageError> {
-        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            // While the database is down, fail fast (503 + Retry-After) rather than
+            // hold requests for sqlx's default 30 s, which ran into the HTTP timeout.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }

@@ -39,6 +39,8 @@ pub struct CaOptions<'a> {
     pub origin_host: &'a str,
     /// CT log database URL (default: SQLite `ct.sqlite` in the data directory).
     pub ct_database_url: Option<&'a str>,
+    /// Certificates per OIDC identity and period, if limited.
+    pub identity_rate_limit: Option<signet_tlog::ratelimit::Rate>,
 }
 
 /// Whether the insecure development issuer is mounted and trusted.
@@ -111,13 +113,17 @@ pub async fn start(opts: &CaOptions<'_>) -> Result<Started> {
     let ct_log = logs::open(opts.data_dir, logs::CT, opts.ct_database_url, &ct_config).await?;
     let ct_key = logs::load_log_key(opts.data_dir, logs::CT, &ct_log)?;
     let ct = CtLog::new(ct_log.clone(), ct_key);
-    let ca = Arc::new(Ca::new(
+    let mut ca = Ca::new(
         registry,
         verifier,
         ca_keys,
         ct,
         signet_ca_core::profile::DEFAULT_LEAF_VALIDITY,
-    ));
+    );
+    if let Some(rate) = opts.identity_rate_limit {
+        ca = ca.with_identity_rate_limit(rate);
+    }
+    let ca = Arc::new(ca);
     // The CT log for auditors: C2SP tiles and the RFC 6962 §4 read API, both under /ct.
     let limits = signet_tlog::http::HttpLimits::default();
     let ct_routes = signet_tlog::http::tiles_router(ct_log, &limits).merge(

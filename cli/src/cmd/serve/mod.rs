@@ -12,13 +12,15 @@
 //! * `lock`: held for the process lifetime so two servers never share a directory.
 
 mod ca;
+mod guard;
 mod logs;
+mod net;
 
-use std::{fs, net::SocketAddr, path::PathBuf};
+use std::{fs, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use signet_tlog::{http::HttpLimits, LogConfig};
+use signet_tlog::{http::HttpLimits, ratelimit::Rate, LogConfig};
 
 /// `signet serve` arguments.
 #[derive(Args, Debug)]
@@ -66,6 +68,42 @@ pub struct ServeArgs {
     /// Database URL of the CA's CT log (default: SQLite `ct.sqlite` in the data directory).
     #[arg(long, env = "SIGNET_CT_DATABASE_URL")]
     ct_database_url: Option<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Connection, time and rate limits (README "Limits").
+#[derive(Args, Debug)]
+struct LimitArgs {
+    /// Connections open at once; at the cap new clients wait in the listen backlog.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Connections open at once from one client address (IPv6: per /64); more are closed.
+    #[arg(long, default_value_t = 512)]
+    max_connections_per_address: usize,
+    /// Seconds for a request's head to arrive, and for an idle keep-alive connection.
+    #[arg(long, default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds for a whole request, body included (408 beyond).
+    #[arg(long, default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Seconds a response write may stay blocked on a client that does not read.
+    #[arg(long, default_value_t = 30)]
+    write_timeout_secs: u64,
+    /// Writes (log entries, certificates) per client address, as `<n>/<s|m|h>`
+    /// (429 with Retry-After beyond). Default: unlimited.
+    #[arg(long, value_name = "RATE")]
+    rate_limit_writes_per_address: Option<Rate>,
+    /// Reads per client address, as `<n>/<s|m|h>`. Default: unlimited.
+    #[arg(long, value_name = "RATE")]
+    rate_limit_reads_per_address: Option<Rate>,
+    /// Certificates per OIDC identity (issuer and SAN), as `<n>/<s|m|h>`. Default:
+    /// unlimited.
+    #[arg(long, value_name = "RATE")]
+    rate_limit_per_identity: Option<Rate>,
+    /// Log entries per signing key or certificate, as `<n>/<s|m|h>`. Default: unlimited.
+    #[arg(long, value_name = "RATE")]
+    rate_limit_per_signer: Option<Rate>,
 }
 
 /// A service `signet serve` can run.
@@ -126,6 +164,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             origin_host: origin_host.clone(),
             max_batch: args.max_batch,
             queue_capacity: args.queue_capacity,
+            signer_rate_limit: args.limits.rate_limit_per_signer,
             ..LogConfig::default()
         };
         let log = logs::open(
@@ -137,6 +176,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await?;
         let limits = HttpLimits {
             max_body_bytes: args.max_body_bytes,
+            request_timeout: Duration::from_secs(args.limits.request_timeout_secs),
             ..HttpLimits::default()
         };
         app = app.merge(signet_tlog::http::router(log.clone(), &limits));
@@ -154,6 +194,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             public_url: &public_url,
             origin_host: &origin_host,
             ct_database_url: args.ct_database_url.as_deref(),
+            identity_rate_limit: args.limits.rate_limit_per_identity,
         })
         .await?;
         if let Some(log) = &tlog {
@@ -170,11 +211,35 @@ async fn serve(args: ServeArgs) -> Result<()> {
         tracing::info!("certificate authority not started (no CA in the data directory; `signet ca init` creates one)");
     }
     tracing::info!(addr = %local, data_dir = %args.data_dir.display(), tlog = run_tlog, ca = run_ca, "signet serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let app = edge_layers(app, &args.limits);
+    let conn_limits = net::ConnLimits {
+        max_connections: args.limits.max_connections,
+        max_connections_per_address: args.limits.max_connections_per_address,
+        header_read_timeout: Duration::from_secs(args.limits.header_read_timeout_secs.max(1)),
+        write_timeout: Duration::from_secs(args.limits.write_timeout_secs.max(1)),
+    };
+    net::serve(listener, app, &conn_limits, shutdown_signal()).await;
     Ok(())
+}
+
+/// The layers every route gets at the edge: the request time limit (the log's routes also
+/// carry their own) and the per-address rate limits.
+fn edge_layers(app: axum::Router, limits: &LimitArgs) -> axum::Router {
+    let app = app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(limits.request_timeout_secs.max(1)),
+    ));
+    let by_address = guard::AddressLimits::new(
+        limits.rate_limit_writes_per_address,
+        limits.rate_limit_reads_per_address,
+    );
+    if !by_address.any() {
+        return app;
+    }
+    app.layer(axum::middleware::from_fn_with_state(
+        Arc::new(by_address),
+        guard::limit_by_address,
+    ))
 }
 
 async fn shutdown_signal() {

@@ -42,6 +42,8 @@ pub(super) struct Canonical {
     pub(super) index_keys: Vec<String>,
     /// `spec.proposedContent.envelope` exactly as submitted; its SHA-256 is `envelopeHash`.
     pub(super) envelope: Vec<u8>,
+    /// The identity of the first verifier in canonical order.
+    pub(super) signer: String,
 }
 
 /// Validates a proposed spec, verifies every envelope signature and returns the canonical
@@ -135,6 +137,10 @@ pub(super) fn canonicalize_spec(
         },
     )?;
     let keys_of: Vec<&SubmittedKey> = signatures.iter().map(|(_, k)| *k).collect();
+    let signer = keys_of
+        .first()
+        .map(|k| k.signer_identity())
+        .unwrap_or_default();
     let mut keys = body_keys(&keys_of, &payload_hash, &envelope_hash);
     if envelope.payload_type == IN_TOTO_PAYLOAD_TYPE {
         keys.extend(in_toto_digest_keys(&envelope.payload));
@@ -143,6 +149,7 @@ pub(super) fn canonicalize_spec(
         body,
         index_keys: keys,
         envelope: envelope_text.as_bytes().to_vec(),
+        signer,
     })
 }
 

@@ -31,12 +31,12 @@ struct Spec {
     key: SubmittedKey,
 }
 
-/// Validates a proposed spec, verifies its signature and returns the canonical body and
-/// its index keys.
+/// Validates a proposed spec, verifies its signature and returns the canonical body, its
+/// index keys and the signer's identity.
 pub(super) fn canonicalize_spec(
     spec: &Value,
     limits: &EntryLimits,
-) -> Result<(Vec<u8>, Vec<String>), EntryError> {
+) -> Result<(Vec<u8>, Vec<String>, String), EntryError> {
     let spec = parse(spec, limits)?;
     // Rekor `validate()`: verify over the digest with the digest's algorithm.
     spec.key
@@ -59,7 +59,7 @@ pub(super) fn canonicalize_spec(
             },
         },
     )?;
-    Ok((body, spec.index_keys()))
+    Ok((body, spec.index_keys(), spec.key.signer_identity()))
 }
 
 /// Index keys of a stored spec (same shape as the proposed one; not re-verified).

@@ -113,6 +113,12 @@ pub struct CanonicalEntry {
     /// whose SHA-256 is the body's `envelopeHash`, so that an auditor can re-verify the
     /// DSSE signatures from the log; `None` for hashedrekord (its body holds everything).
     pub extra: Option<Vec<u8>>,
+    /// Who signed, for per-signer rate limits: the fingerprint of the signing key or
+    /// certificate (`SubmittedKey::signer_identity`; for dsse, the first verifier in
+    /// canonical order). Only the key's holder can produce an entry under it, so nobody
+    /// spends another signer's quota; the CA limits certificates per OIDC identity. Not
+    /// stored.
+    pub signer: String,
 }
 
 /// Why a proposed entry (or a stored body) was rejected. The `Display` texts are written for
@@ -341,14 +347,14 @@ fn check_proposed_size(got: usize, limits: &EntryLimits) -> Result<(), EntryErro
 
 fn canonicalize_parsed(value: &Value, limits: &EntryLimits) -> Result<CanonicalEntry, EntryError> {
     let (kind, spec) = kind_and_spec(value)?;
-    let (body, index_keys, extra) = match kind {
+    let (body, index_keys, extra, signer) = match kind {
         EntryKind::HashedRekord => {
-            let (body, keys) = hashedrekord::canonicalize_spec(spec, limits)?;
-            (body, keys, None)
+            let (body, keys, signer) = hashedrekord::canonicalize_spec(spec, limits)?;
+            (body, keys, None, signer)
         }
         EntryKind::Dsse => {
             let dsse = dsse::canonicalize_spec(spec, limits)?;
-            (dsse.body, dsse.index_keys, Some(dsse.envelope))
+            (dsse.body, dsse.index_keys, Some(dsse.envelope), dsse.signer)
         }
     };
     if body.len() > limits.max_canonical_body_bytes {
@@ -363,6 +369,7 @@ fn canonicalize_parsed(value: &Value, limits: &EntryLimits) -> Result<CanonicalE
         body,
         index_keys: normalize_keys(index_keys),
         extra,
+        signer,
     })
 }
 
