@@ -260,6 +260,14 @@ pub enum ConfigError {
         #[source]
         problem: PatternError,
     },
+    /// A wildcard pattern whose host does not end in a literal top-level label: its `*`
+    /// could match an IP address (`https://*` matches `https://2130706433`, 127.0.0.1)
+    /// or any host (GHSA-59jp-pj84-45mr's outcome).
+    #[error("issuer {issuer}: the host of a wildcard_issuer_url must end in a literal top-level label with a letter, e.g. https://*.example.com; a `*` there could match an IP address or any host")]
+    WildcardHost {
+        /// The issuer.
+        issuer: String,
+    },
     /// A `wildcard_issuer_url` without `*`.
     #[error("issuer {issuer}: wildcard_issuer_url has no `*`; use issuer_url for a single issuer")]
     NoWildcard {

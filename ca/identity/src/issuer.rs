@@ -260,6 +260,21 @@ fn check_wildcard(text: &str) -> Result<Pattern, ConfigError> {
             issuer: text.to_owned(),
         });
     }
+    // The host's last label must be literal and contain a letter: then no IP literal
+    // (decimal, hex or dotted) and no other domain can match.
+    let authority = text
+        .split_once("://")
+        .map_or(text, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    let tld = host.rsplit('.').next().unwrap_or("");
+    if tld.contains(crate::pattern::WILDCARD) || !tld.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return Err(ConfigError::WildcardHost {
+            issuer: text.to_owned(),
+        });
+    }
     let example = text.replace(crate::pattern::WILDCARD, "a");
     syntax::check_issuer_url(&example).map_err(|problem| ConfigError::InvalidIssuerUrl {
         issuer: text.to_owned(),

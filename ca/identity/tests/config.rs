@@ -238,6 +238,26 @@ fn wildcard_errors() {
             problem: PatternError::AdjacentWildcards { offset: 9 }
         }
     );
+    // GHSA-59jp-pj84-45mr's outcome: a `*` in (or as) the top-level label could match an
+    // IP literal such as https://2130706433 (127.0.0.1) or any host.
+    for pattern in [
+        "https://*",
+        "https://*.*",
+        "https://*/id/*",
+        "https://example.*",
+        "https://*.*.*.*",
+        "https://10.0.0.*",
+        "https://192.168.0.1/*",
+        "https://*:8443",
+    ] {
+        assert_eq!(
+            error(json!({ "wildcard_issuer_url": pattern, "issuer_type": "kubernetes" })),
+            ConfigError::WildcardHost {
+                issuer: pattern.into()
+            },
+            "{pattern}"
+        );
+    }
     for (pattern, problem) in [
         ("https://*.example.com/?x=*", UrlProblem::Query),
         ("https://*.example.com/#*", UrlProblem::Fragment),
@@ -487,7 +507,7 @@ fn errors_read_well() {
 fn find_exact_before_patterns_and_in_order() {
     let registry = registry(json!({ "issuers": [
         { "wildcard_issuer_url": "https://*.example.com", "issuer_type": "kubernetes" },
-        { "wildcard_issuer_url": "https://oidc.*", "issuer_type": "spiffe", "spiffe_trust_domain": "example.com" },
+        { "wildcard_issuer_url": "https://oidc.*.com", "issuer_type": "spiffe", "spiffe_trust_domain": "example.com" },
         { "issuer_url": "https://oidc.example.com", "issuer_type": "email" }
     ]}));
     // Exact wins although two patterns also match.
@@ -507,7 +527,7 @@ fn find_exact_before_patterns_and_in_order() {
         IssuerType::Kubernetes
     );
     assert_eq!(
-        registry.find("https://oidc.net").unwrap().issuer_type(),
+        registry.find("https://oidc.net.com").unwrap().issuer_type(),
         IssuerType::Spiffe
     );
     assert!(registry.find("https://example.com").is_none());

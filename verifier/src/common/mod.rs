@@ -40,6 +40,9 @@ pub const MAX_DSSE_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
 /// Most subjects in an in-toto statement a DSSE bundle carries (the digest check scans
 /// them). SLSA provenance for a release names tens; 1,024 leaves room for large ones.
 pub const MAX_INTOTO_SUBJECTS: usize = 1024;
+/// Most digests one in-toto subject may carry (sigstore-go's bound after GHSA-cq38-jh5f-37mq;
+/// real subjects name one to three algorithms).
+pub const MAX_INTOTO_DIGESTS_PER_SUBJECT: usize = 32;
 
 /// Largest `trusted_root.json` (or `ClientTrustConfig`), in bytes of JSON. The
 /// public-good root is about 7 KiB.

@@ -8,7 +8,7 @@ use signet_rekor::pki::{HashAlgorithm as RekorHash, SubmittedKey};
 use super::{error::SignatureError, Artifact};
 use crate::{
     bundle::{Content, DsseEnvelope, MessageSignature},
-    common::{HashAlgorithm, MAX_INTOTO_SUBJECTS},
+    common::{HashAlgorithm, MAX_INTOTO_DIGESTS_PER_SUBJECT, MAX_INTOTO_SUBJECTS},
 };
 
 /// The in-toto payload type (PROTOCOL.md §7.4).
@@ -143,6 +143,17 @@ fn check_dsse(
         return Err(SignatureError::InToto(format!(
             "{} subjects exceed MAX_INTOTO_SUBJECTS ({MAX_INTOTO_SUBJECTS})",
             statement.subject.len()
+        )));
+    }
+    if let Some((i, s)) = statement
+        .subject
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.digest.len() > MAX_INTOTO_DIGESTS_PER_SUBJECT)
+    {
+        return Err(SignatureError::InToto(format!(
+            "subject {i} has {} digests, more than MAX_INTOTO_DIGESTS_PER_SUBJECT ({MAX_INTOTO_DIGESTS_PER_SUBJECT})",
+            s.digest.len()
         )));
     }
     // The artefact's digests the caller can vouch for: SHA-256 always; SHA-512 too when
