@@ -45,3 +45,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 scripts/check-boundaries.sh
 cargo test --workspace --locked
+
+# Every fuzz target briefly over its seed corpus from the public vectors (issue 6,
+# fuzz/README.md; the longer run is `scripts/fuzz.sh long`). Installs cargo-fuzz if missing.
+scripts/fuzz.sh smoke 10
