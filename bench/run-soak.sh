@@ -18,7 +18,8 @@
 # Arguments are passed to `soak` (e.g. --duration 10m, --rates 100,300,800,
 # --load-fraction 0.5, --warmup 5m; `soak --help` lists them).
 #
-# Exit status: 0 flat and no failed request; 1 verdict failed; 2 the soak could not run.
+# Exit status: 0 flat and no failed request; 1 verdict failed (or the server died); 2 the
+# soak could not run; another non-zero status: a set-up step (build, ca init) failed.
 #
 # Environment (defaults in brackets):
 #   BENCH_SOAK_PREFILL     entries appended before the soak [1100000: past the 2^16 16-leaf

@@ -54,6 +54,42 @@ const RESERVOIR: usize = 4096;
 /// Bytes of an unexpected answer kept in a failure note.
 const NOTE_BODY: usize = 200;
 
+/// The soak's HTTP client: as the other load generators' (`LogClient`: no proxy, no
+/// redirects, unbounded idle pool, `TCP_NODELAY`, `timeout` per request), but an idle
+/// connection is dropped after `idle`. That must stay below the server's own idle close
+/// (`signet serve` closes a keep-alive connection idle for its header-read timeout,
+/// 10 s by default, without announcing it): a request sent on a connection the server
+/// is closing at that moment fails, and would be counted against the server.
+///
+/// # Errors
+/// If the client cannot be built.
+pub fn soak_client(
+    timeout: std::time::Duration,
+    idle: std::time::Duration,
+) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(usize::MAX)
+        .pool_idle_timeout(idle)
+        .tcp_nodelay(true)
+        .timeout(timeout)
+        .build()
+        .context("building the HTTP client")
+}
+
+/// An error and its sources on one line (reqwest's own text hides the cause).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
 /// P-256 keys with their PKCS#10 requests, and the current development-issuer tokens.
 pub struct CertKeys {
     keys: Vec<(EcdsaKeyPair, String)>,
@@ -204,8 +240,10 @@ impl Known {
 
 /// Everything an operation needs.
 pub struct Ctx {
-    /// The HTTP client (loopback-only target).
+    /// The loopback-only target and its URLs (its own pool serves set-up requests).
     pub client: Arc<LogClient>,
+    /// The pool the operations and the sampler use (see [`soak_client`]).
+    http: reqwest::Client,
     /// Where outcomes go.
     pub rec: Recorder,
     /// What exists on the server.
@@ -299,13 +337,20 @@ fn checkpoint_size(body: &[u8]) -> Option<u64> {
 }
 
 impl Ctx {
-    /// A context for the server behind `client`, with `cert_keys` and `pool`.
+    /// A context for the server behind `client`, sending with `http`, with `certs` and
+    /// `pool`.
     ///
     /// # Errors
     /// Histogram creation (not expected).
-    pub fn new(client: Arc<LogClient>, certs: CertKeys, pool: KeyPool) -> anyhow::Result<Self> {
+    pub fn new(
+        client: Arc<LogClient>,
+        http: reqwest::Client,
+        certs: CertKeys,
+        pool: KeyPool,
+    ) -> anyhow::Result<Self> {
         let target = client.target().clone();
         Ok(Self {
+            http,
             rec: Recorder::new()?,
             known: Known::default(),
             certs,
@@ -329,7 +374,7 @@ impl Ctx {
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.rec.note(format!("{}: {e}", op.name()));
+                self.rec.note(format!("{}: {}", op.name(), chain(&e)));
                 return Outcome::Error(ErrorKind::of(&e));
             }
         };
@@ -338,7 +383,7 @@ impl Ctx {
             Ok(b) => b,
             Err(e) => {
                 self.rec
-                    .note(format!("{}: reading the body: {e}", op.name()));
+                    .note(format!("{}: reading the body: {}", op.name(), chain(&e)));
                 return Outcome::Error(ErrorKind::of(&e));
             }
         };
@@ -356,15 +401,37 @@ impl Ctx {
     }
 
     fn post(&self, url: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
-        self.client
-            .http()
+        self.http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
     }
 
     fn get(&self, url: &str) -> reqwest::RequestBuilder {
-        self.client.http().get(url)
+        self.http.get(url)
+    }
+
+    /// The transparency log's and the CT log's tree sizes (`GET /api/v1/log`, the CT
+    /// checkpoint), for the sampler; `None` for one that does not answer.
+    pub async fn tree_sizes(&self) -> (Option<u64>, Option<u64>) {
+        #[derive(Deserialize)]
+        struct LogInfo {
+            #[serde(rename = "treeSize")]
+            tree_size: u64,
+        }
+        let target = self.client.target();
+        let log = async {
+            let resp = self.get(&target.join("/api/v1/log")).send().await.ok()?;
+            let body = resp.bytes().await.ok()?;
+            serde_json::from_slice::<LogInfo>(&body)
+                .ok()
+                .map(|i| i.tree_size)
+        };
+        let ct = async {
+            let resp = self.get(&target.join("/ct/checkpoint")).send().await.ok()?;
+            checkpoint_size(&resp.bytes().await.ok()?)
+        };
+        tokio::join!(log, ct)
     }
 
     /// Runs one request of `stream` scheduled (or started) at `t0`, recording it under
@@ -602,6 +669,27 @@ mod tests {
                 assert!((1..=256).contains(&w), "{p}");
             }
         }
+    }
+
+    #[test]
+    fn failure_notes_carry_the_cause() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        ));
+        assert_eq!(chain(&e), "error sending request: connection reset by peer");
     }
 
     #[test]

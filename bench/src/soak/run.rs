@@ -13,14 +13,14 @@ use tokio::sync::watch;
 use signet_bench::drive::ClosedLoop;
 use signet_bench::entries::KeyPool;
 use signet_bench::http::LogClient;
-use signet_bench::issue::{ct_tree_size, mint_identities};
+use signet_bench::issue::mint_identities;
 use signet_bench::procstat::cpu_seconds;
 use signet_bench::runner::{measure_cpu, CpuProbe};
 use signet_bench::target::Target;
 
 use super::duration;
 use super::load::{closed_mix, run_stream, SoakTiming, Stop};
-use super::ops::{CertKeys, Ctx};
+use super::ops::{soak_client, CertKeys, Ctx};
 use super::procfs;
 use super::record::{Phase, Stream};
 use super::series::{
@@ -90,6 +90,11 @@ pub struct RunArgs {
     /// Per-request timeout.
     #[arg(long, value_parser = duration::parse, default_value = "30s")]
     pub request_timeout: Duration,
+    /// Pooled connections idle this long are closed by the load generator. Keep it below
+    /// the server's idle close (`signet serve --header-read-timeout-secs`, 10 s), or a
+    /// request racing the server's close fails.
+    #[arg(long, value_parser = duration::parse, default_value = "5s")]
+    pub pool_idle_timeout: Duration,
     /// The server's data directory, to follow its size on disk.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -211,8 +216,7 @@ impl Sampler {
                 StreamWindow::new(s, &stats, window_s, target)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let tree_size = self.ctx.client.tree_size().await.ok();
-        let ct_tree_size = ct_tree_size(&self.ctx.client).await.ok();
+        let (tree_size, ct_tree_size) = self.ctx.tree_sizes().await;
         let data_dir_bytes = self.data_dir.as_deref().map(procfs::dir_bytes);
         let sample = Sample {
             t_s: now.duration_since(self.started).as_secs_f64(),
@@ -409,7 +413,8 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Outcome> {
         Ok::<_, anyhow::Error>((CertKeys::generate(cert_keys)?, KeyPool::generate(16)?))
     })
     .await??;
-    let ctx = Arc::new(Ctx::new(Arc::clone(&client), certs, pool)?);
+    let http = soak_client(args.request_timeout, args.pool_idle_timeout)?;
+    let ctx = Arc::new(Ctx::new(Arc::clone(&client), http, certs, pool)?);
     let token_url = client.target().join("/dev-issuer/token");
     let ids = mint_identities(
         &client,
