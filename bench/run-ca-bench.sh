@@ -65,46 +65,6 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-softhsm_module() {
-    if [[ -n "${SIGNET_PKCS11_MODULE:-}" ]]; then
-        echo "$SIGNET_PKCS11_MODULE"
-        return
-    fi
-    local m
-    for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so \
-        /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so; do
-        [[ -e "$m" ]] && { echo "$m"; return; }
-    done
-    echo "no SoftHSM2 module found: apt-get install softhsm2, or set SIGNET_PKCS11_MODULE" >&2
-    return 1
-}
-
-# init_ca KEYSTORE DATA-DIR : the key ceremony for one key store.
-init_ca() {
-    local ks=$1 data=$2
-    case "$ks" in
-    software)
-        "$SIGNET" ca init --data-dir "$data" --insecure-software-keys-for-development
-        ;;
-    softhsm)
-        local module
-        module=$(softhsm_module)
-        mkdir -p "$WORK/tokens"
-        printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-            "$WORK/tokens" >"$WORK/softhsm2.conf"
-        export SOFTHSM2_CONF=$WORK/softhsm2.conf
-        export SIGNET_HSM_PIN=bench-user-pin
-        softhsm2-util --init-token --free --label signet-bench \
-            --pin "$SIGNET_HSM_PIN" --so-pin bench-so-pin >/dev/null
-        "$SIGNET" ca init --data-dir "$data" --pkcs11-module "$module" --token-label signet-bench
-        ;;
-    *)
-        echo "unknown key store '$ks' (software, softhsm)" >&2
-        return 1
-        ;;
-    esac
-}
-
 PHASE_FILES=()
 LOADGEN=$CA_LOADGEN
 

@@ -69,41 +69,8 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-softhsm_module() {
-    if [[ -n "${SIGNET_PKCS11_MODULE:-}" ]]; then
-        echo "$SIGNET_PKCS11_MODULE"
-        return
-    fi
-    local m
-    for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so \
-        /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so; do
-        [[ -e "$m" ]] && { echo "$m"; return; }
-    done
-    echo "no SoftHSM2 module found: apt-get install softhsm2, or set SIGNET_PKCS11_MODULE" >&2
-    return 1
-}
-
 log "$KEYSTORE: signet ca init"
-case "$KEYSTORE" in
-software)
-    "$SIGNET" ca init --data-dir "$DATA_DIR" --insecure-software-keys-for-development
-    ;;
-softhsm)
-    module=$(softhsm_module)
-    mkdir -p "$WORK/tokens"
-    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-        "$WORK/tokens" >"$WORK/softhsm2.conf"
-    export SOFTHSM2_CONF=$WORK/softhsm2.conf
-    export SIGNET_HSM_PIN=bench-user-pin
-    softhsm2-util --init-token --free --label signet-soak \
-        --pin "$SIGNET_HSM_PIN" --so-pin bench-so-pin >/dev/null
-    "$SIGNET" ca init --data-dir "$DATA_DIR" --pkcs11-module "$module" --token-label signet-soak
-    ;;
-*)
-    echo "unknown BENCH_SOAK_KEYSTORE '$KEYSTORE' (software, softhsm)" >&2
-    exit 2
-    ;;
-esac
+init_ca "$KEYSTORE" "$DATA_DIR" || exit 2
 
 PORT=$("$LOG_LOADGEN" free-port)
 URL=http://127.0.0.1:$PORT
