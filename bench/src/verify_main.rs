@@ -111,6 +111,10 @@ struct InProcessArgs {
     /// Unmeasured passes before them (page faults, allocator, caches).
     #[arg(long, default_value_t = 1)]
     warmup_passes: usize,
+    /// Facts the verifier's memo keeps (`Verifier::with_memo_capacity`): 0 makes every
+    /// bundle do every signature check, as if no two shared a certificate or checkpoint.
+    #[arg(long, default_value_t = signet_verifier::verify::DEFAULT_MEMO_CAPACITY)]
+    memo_capacity: usize,
     /// Label carried into the report.
     #[arg(long)]
     label: Option<String>,
@@ -146,6 +150,9 @@ struct SummaryArgs {
     /// signet-verifier, the signed bundles, 2 threads.
     #[arg(long)]
     rust_2: PathBuf,
+    /// signet-verifier, the signed bundles, 1 thread, memo off (every signature checked).
+    #[arg(long)]
+    rust_cold: Option<PathBuf>,
     /// signet-verifier, the staging vector (P-384 chain), 1 thread.
     #[arg(long)]
     rust_vector: Option<PathBuf>,
@@ -203,6 +210,9 @@ struct InProcessReport {
     implementation: String,
     threads: usize,
     distinct_bundles: usize,
+    /// The verifier's memo capacity (signet-verifier only; 0 = off).
+    #[serde(default)]
+    memo_capacity: Option<usize>,
     /// Measured verifications (passes × bundles).
     verifications: u64,
     failures: u64,
@@ -461,7 +471,9 @@ fn nanos(d: Duration) -> u64 {
 fn in_process(a: &InProcessArgs) -> anyhow::Result<ExitCode> {
     ensure!(a.threads > 0, "--threads must be at least 1");
     ensure!(a.passes > 0, "--passes must be at least 1");
-    let verifier = Verifier::new(load_root(a)?).context("preparing the trusted root")?;
+    let verifier = Verifier::new(load_root(a)?)
+        .context("preparing the trusted root")?
+        .with_memo_capacity(a.memo_capacity);
     let policy = SignerPolicy::Identity(IdentityPolicy::exact(&a.identity, &a.issuer));
     let cases = load_cases(a)?;
     let shards: Vec<Vec<&Case>> = (0..a.threads)
@@ -520,6 +532,7 @@ fn in_process(a: &InProcessArgs) -> anyhow::Result<ExitCode> {
         implementation: "signet-verifier".into(),
         threads: a.threads,
         distinct_bundles: if a.bundle.is_some() { 1 } else { cases.len() },
+        memo_capacity: Some(a.memo_capacity),
         verifications,
         failures,
         first_failure,
@@ -707,6 +720,7 @@ fn summary(a: &SummaryArgs) -> anyhow::Result<ExitCode> {
     let rust_1: InProcessReport = load(&a.rust_1)?;
     let rust_2: InProcessReport = load(&a.rust_2)?;
     let rust_vector: Option<InProcessReport> = a.rust_vector.as_deref().map(load).transpose()?;
+    let rust_cold: Option<InProcessReport> = a.rust_cold.as_deref().map(load).transpose()?;
     let python: Option<InProcessReport> = a.python.as_deref().map(load).transpose()?;
     let python_vector: Option<InProcessReport> =
         a.python_vector.as_deref().map(load).transpose()?;
@@ -736,6 +750,17 @@ fn summary(a: &SummaryArgs) -> anyhow::Result<ExitCode> {
             Some(rust_2.per_s_per_thread >= TARGET_PER_CORE),
         ),
     ];
+    if let Some(c) = &rust_cold {
+        rows.push(row(
+            &format!(
+                "signet-verifier, {} signed bundles, 1 thread, memo off",
+                c.distinct_bundles
+            ),
+            rate_result(c),
+            &per_core,
+            Some(c.per_s_per_thread >= TARGET_PER_CORE),
+        ));
+    }
     if let Some(e) = &ecdsa {
         rows.push(row(
             "aws-lc ECDSA P-256 verify alone, 1 thread",
@@ -787,6 +812,14 @@ fn summary(a: &SummaryArgs) -> anyhow::Result<ExitCode> {
             "(report)",
             None,
         ));
+        if let Some(c) = &rust_cold {
+            rows.push(row(
+                "ratio with signet-verifier's memo off",
+                ratio(c, p),
+                "(report)",
+                None,
+            ));
+        }
     }
     if let Some(p) = &python_vector {
         rows.push(row(

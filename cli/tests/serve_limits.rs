@@ -85,6 +85,13 @@ fn slow_request_heads_are_cut_and_do_not_starve_other_clients() {
 #[test]
 fn connections_per_address_are_capped_and_freed() {
     let d = Deployment::start_with(&["--max-connections-per-address", "3"]);
+    // The readiness probe's connection holds a slot until the server has seen it close:
+    // one whole request first, then a pause, so that no earlier connection is counted.
+    let mut warm = TcpStream::connect(addr(&d)).unwrap();
+    let _ = warm.write_all(b"GET /api/v1/log HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let (text, _) = read_until_closed(&mut warm, Duration::from_secs(10));
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    std::thread::sleep(Duration::from_millis(500));
     let idle: Vec<TcpStream> = (0..3)
         .map(|_| TcpStream::connect(addr(&d)).unwrap())
         .collect();

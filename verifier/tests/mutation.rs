@@ -39,6 +39,10 @@ struct Outcome {
     name: &'static str,
     want: &'static str,
     got: Option<Failure>,
+    /// The same mutant given to the verifier that just verified the unaltered bundle (its
+    /// memo holding the baseline's certificate and checkpoint), when the mutation left
+    /// the trusted root alone.
+    warm: Option<Option<Failure>>,
 }
 
 fn outcomes() -> &'static [Outcome] {
@@ -49,17 +53,22 @@ fn outcomes() -> &'static [Outcome] {
             .into_iter()
             .map(|case| {
                 let mut scene = case.base.scene(&w);
-                if let Err(f) = scene.run() {
+                let warm_verifier = scene.verifier().expect("the baseline's root prepares");
+                if let Err(f) = scene.run_with(&warm_verifier, &scene.bundle_json()) {
                     panic!(
                         "{}: the unaltered {:?} bundle fails: {f:?}",
                         case.name, case.base
                     );
                 }
+                let baseline_root = scene.root.clone();
                 (case.edit)(&w, &mut scene);
+                let warm = (scene.root == baseline_root)
+                    .then(|| scene.run_with(&warm_verifier, &scene.bundle_json()).err());
                 Outcome {
                     name: case.name,
                     want: case.want,
                     got: scene.run().err(),
+                    warm,
                 }
             })
             .collect()
@@ -89,6 +98,32 @@ fn every_check_fails_when_the_input_it_guards_is_mutated() {
         outcomes().len(),
         wrong.join("\n")
     );
+}
+
+/// A verifier that has just verified the unaltered bundle (its memo holding that
+/// certificate's chain and SCT and that checkpoint) rejects every mutant exactly as a
+/// fresh one does: the memo only skips checks that would have passed.
+#[test]
+fn a_warm_verifier_rejects_every_mutant_as_a_fresh_one_does() {
+    let mut compared = 0;
+    let mut wrong = Vec::new();
+    for o in outcomes() {
+        let Some(warm) = &o.warm else { continue };
+        compared += 1;
+        match (warm, &o.got) {
+            (None, _) => wrong.push(format!("{}: VERIFIED with a warm verifier", o.name)),
+            (Some(w), Some(f)) if w.path != f.path => wrong.push(format!(
+                "{}: warm {} ({}), fresh {}",
+                o.name, w.path, w.message, f.path
+            )),
+            _ => {}
+        }
+    }
+    assert!(
+        compared >= 100,
+        "only {compared} cases kept the trusted root"
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 /// The baselines verify, with the signing times their evidence proves (and nothing else).

@@ -26,6 +26,7 @@ pub(crate) mod body;
 pub(crate) mod content;
 pub(crate) mod error;
 pub(crate) mod log_key;
+pub(crate) mod memo;
 pub(crate) mod tlog;
 
 use std::time::SystemTime;
@@ -34,6 +35,7 @@ use signet_rekor::pki::SubmittedKey;
 
 pub use content::IN_TOTO_PAYLOAD_TYPE;
 pub use error::{BindingError, SignatureError, TlogError, VerifyError};
+pub use memo::DEFAULT_MEMO_CAPACITY;
 pub use tlog::INTEGRATED_TIME_CLOCK_SKEW;
 
 use crate::{
@@ -47,6 +49,7 @@ use crate::{
 };
 use body::{Signed, SignerForm, SignerMaterial};
 use log_key::LogKey;
+use memo::Memo;
 
 /// What was signed, as the verifier's caller knows it.
 #[derive(Clone, Copy, Debug)]
@@ -84,7 +87,11 @@ pub struct VerifiedBundle {
 }
 
 /// A trusted root prepared for verifying many bundles: CA chains parsed, CT and log keys
-/// decoded once.
+/// decoded once, and a bounded memo of time-independent facts already established (a
+/// certificate's chain signatures and SCT, a checkpoint's signature; [`memo`]), so that
+/// bundles sharing a certificate or a checkpoint do not repeat those signature checks.
+/// Everything that depends on the bundle's signing time, artefact or the policy is
+/// checked on every call. A `Verifier` may be shared between threads.
 #[derive(Debug)]
 pub struct Verifier {
     root: TrustedRoot,
@@ -92,6 +99,7 @@ pub struct Verifier {
     ct_keys: Vec<CtLogKey>,
     /// One per `root.tlogs` entry; an unusable key fails only the bundles that use it.
     log_keys: Vec<Result<LogKey, String>>,
+    memo: Memo,
 }
 
 impl Verifier {
@@ -122,7 +130,25 @@ impl Verifier {
             cas,
             ct_keys,
             log_keys,
+            memo: Memo::new(DEFAULT_MEMO_CAPACITY),
         })
+    }
+
+    /// The same verifier remembering at most `capacity` facts ([`DEFAULT_MEMO_CAPACITY`]
+    /// by default); 0 makes every verification do every signature check (benchmarks of
+    /// the worst case, where no two bundles share a certificate or checkpoint).
+    #[must_use]
+    pub fn with_memo_capacity(self, capacity: usize) -> Self {
+        Self {
+            memo: Memo::new(capacity),
+            ..self
+        }
+    }
+
+    /// How many facts the memo holds now.
+    #[must_use]
+    pub fn memo_len(&self) -> usize {
+        self.memo.len()
     }
 
     /// The trusted root this verifier was made from.
@@ -165,7 +191,7 @@ impl Verifier {
                 count: entries.len(),
             });
         };
-        let checked = tlog::check_entry(entry, &self.root, &self.log_keys, now)?;
+        let checked = tlog::check_entry(entry, &self.root, &self.log_keys, &self.memo, now)?;
 
         // 3. Timestamps.
         let mut signing_times: Vec<SystemTime> =
@@ -278,6 +304,35 @@ impl Verifier {
         signing_times: &[SystemTime],
         policy: &SignerPolicy,
     ) -> Result<SignerIdentity, VerifyError> {
+        let SignerPolicy::Identity(identity_policy) = policy else {
+            return Err(VerifyError::SignerMaterial(
+                "an identity policy is required",
+            ));
+        };
+        if !self.certificate_known_valid_at(leaf, signing_times) {
+            self.check_certificate_fully(leaf, signing_times)?;
+        }
+        Ok(identity::verify_identity(leaf, identity_policy)?)
+    }
+
+    /// Whether the memo knows `leaf` passed its time-independent checks and it, with the
+    /// CA it chains to, is valid at every signing time. `false` sends the caller down the
+    /// full path, which also reports the exact error.
+    fn certificate_known_valid_at(&self, leaf: &[u8], signing_times: &[SystemTime]) -> bool {
+        self.memo.certificate(leaf).is_some_and(|ca_index| {
+            signing_times
+                .iter()
+                .all(|&at| chain::check_chain_times(leaf, &self.cas, ca_index, at).is_ok())
+        })
+    }
+
+    /// Chain at every signing time and the embedded SCT, every signature checked; on
+    /// success the memo remembers the certificate.
+    fn check_certificate_fully(
+        &self,
+        leaf: &[u8],
+        signing_times: &[SystemTime],
+    ) -> Result<(), VerifyError> {
         let mut issuer = None;
         for &at in signing_times {
             let verified =
@@ -289,12 +344,8 @@ impl Verifier {
         }
         let chain = issuer.ok_or(VerifyError::NoSigningTime)?;
         sct::verify_embedded_scts(leaf, chain.issuer_der(), &self.ct_keys)?;
-        let SignerPolicy::Identity(policy) = policy else {
-            return Err(VerifyError::SignerMaterial(
-                "an identity policy is required",
-            ));
-        };
-        Ok(identity::verify_identity(leaf, policy)?)
+        self.memo.remember_certificate(leaf, chain.ca_index);
+        Ok(())
     }
 }
 

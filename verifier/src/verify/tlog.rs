@@ -13,7 +13,7 @@ use signet_tlog_core::{
     proof,
 };
 
-use super::{body, error::TlogError, log_key::LogKey};
+use super::{body, error::TlogError, log_key::LogKey, memo::Memo};
 use crate::{
     bundle::TlogEntry,
     trusted_root::{LogKind, LogLookupError, TransparencyLog, TrustedRoot},
@@ -34,11 +34,13 @@ pub(crate) struct CheckedEntry<'a> {
 }
 
 /// Verifies `entry` against the trusted log its `logId` names. `keys` holds the
-/// prepared key of each trusted log, in `root.tlogs` order.
+/// prepared key of each trusted log, in `root.tlogs` order; `memo` the checkpoints
+/// already verified.
 pub(crate) fn check_entry<'a>(
     entry: &TlogEntry,
     root: &'a TrustedRoot,
     keys: &[Result<LogKey, String>],
+    memo: &Memo,
     now: SystemTime,
 ) -> Result<CheckedEntry<'a>, TlogError> {
     let (position, log) = root
@@ -66,7 +68,7 @@ pub(crate) fn check_entry<'a>(
         }
     };
     let body = body::parse(&entry.kind, &entry.kind_version, &entry.canonicalized_body)?;
-    check_inclusion(entry, log, key)?;
+    check_inclusion(entry, log, position, key, memo)?;
     let signed_integrated_time = check_promise(entry, key)?;
     if let Some(t) = signed_integrated_time {
         if now
@@ -86,11 +88,14 @@ pub(crate) fn check_entry<'a>(
 }
 
 /// RFC 9162 §2.1.3.2 inclusion of SHA-256(0x00 ‖ body) under the proof's root, and a
-/// checkpoint signed by the log that commits to that root and size.
+/// checkpoint signed by the log (the trusted log at `position`) that commits to that root
+/// and size. A checkpoint note already verified for that log is taken from `memo`.
 fn check_inclusion(
     entry: &TlogEntry,
     log: &TransparencyLog,
+    position: usize,
     key: &LogKey,
+    memo: &Memo,
 ) -> Result<(), TlogError> {
     let p = entry
         .inclusion_proof
@@ -100,7 +105,14 @@ fn check_inclusion(
     let leaf = leaf_hash(&entry.canonicalized_body);
     proof::verify_inclusion(p.log_index, p.tree_size, &leaf, &p.hashes, &p.root_hash)
         .map_err(TlogError::Inclusion)?;
-    let checkpoint = check_checkpoint(note, log, key)?;
+    let checkpoint = match memo.checkpoint(position, note) {
+        Some(known) => known,
+        None => {
+            let verified = check_checkpoint(note, log, key)?;
+            memo.remember_checkpoint(position, note, &verified);
+            verified
+        }
+    };
     if checkpoint.size != p.tree_size || checkpoint.root != p.root_hash {
         return Err(TlogError::CheckpointMismatch {
             cp_size: checkpoint.size,
