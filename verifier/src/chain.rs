@@ -230,6 +230,31 @@ pub fn verify_chain(
     }
 }
 
+/// A leaf's validity window (RFC 5280 §4.1.2.5), read once so that the time checks of a
+/// certificate already verified need not parse it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeafValidity {
+    /// notBefore.
+    pub not_before: SystemTime,
+    /// notAfter.
+    pub not_after: SystemTime,
+}
+
+impl LeafValidity {
+    /// The validity of the leaf `leaf_der`.
+    ///
+    /// # Errors
+    /// [`CertFailure::Malformed`] for a leaf that does not parse.
+    pub fn of(leaf_der: &[u8]) -> Result<Self, ChainError> {
+        let leaf = Parsed::new(leaf_der, CertRole::Leaf)?;
+        let validity = &leaf.cert.tbs_certificate.validity;
+        Ok(Self {
+            not_before: validity.not_before.to_system_time(),
+            not_after: validity.not_after.to_system_time(),
+        })
+    }
+}
+
 /// The time-dependent part of [`verify_chain`] alone, for a leaf that already verified
 /// under `cas[ca_index]` at another time: the leaf and every CA certificate valid at `at`,
 /// and the trusted CA's `validFor` containing it. Signatures and profiles do not depend
@@ -245,12 +270,33 @@ pub fn check_chain_times(
     ca_index: usize,
     at: SystemTime,
 ) -> Result<(), ChainError> {
+    check_chain_times_of(LeafValidity::of(leaf_der)?, cas, ca_index, at)
+}
+
+/// [`check_chain_times`] with the leaf's validity already read ([`LeafValidity::of`]).
+///
+/// # Errors
+/// As [`check_chain_times`].
+pub fn check_chain_times_of(
+    leaf: LeafValidity,
+    cas: &[TrustedCa],
+    ca_index: usize,
+    at: SystemTime,
+) -> Result<(), ChainError> {
     let ca = cas.get(ca_index).ok_or(ChainError::NoTrustedCa)?;
     if let Some(window) = ca.valid_for.filter(|w| !w.contains(at)) {
         return Err(ChainError::CaOutsideValidFor { ca_index, window });
     }
-    let leaf = Parsed::new(leaf_der, CertRole::Leaf)?;
-    check_validity(&leaf.cert, at).map_err(|f| cert_error(CertRole::Leaf, f))?;
+    if at < leaf.not_before || at > leaf.not_after {
+        return Err(cert_error(
+            CertRole::Leaf,
+            CertFailure::NotValidAt {
+                at,
+                not_before: leaf.not_before,
+                not_after: leaf.not_after,
+            },
+        ));
+    }
     let n = ca.chain.len();
     for (i, ca_cert) in ca.chain.iter().enumerate() {
         check_validity(&ca_cert.cert, at)

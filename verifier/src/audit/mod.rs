@@ -160,7 +160,7 @@ pub const CERTIFICATE_CACHE_CAPACITY: usize = 4096;
 #[derive(Debug)]
 struct CheckedCertificate {
     key: std::sync::Arc<signet_rekor::pki::SubmittedKey>,
-    leaf_der: Vec<u8>,
+    validity: crate::chain::LeafValidity,
     ca_index: usize,
     described: AuditedCertificate,
 }

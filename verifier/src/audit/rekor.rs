@@ -189,15 +189,8 @@ impl Auditor {
         pem_b64: &str,
         at: SystemTime,
     ) -> Result<(Arc<SubmittedKey>, AuditedSigner), AuditError> {
-        let pem = decode_b64(pem_b64, "public key")?;
-        let signer_key = |e: &dyn std::fmt::Display| AuditError::SignerKey {
-            reason: e.to_string(),
-        };
-        if !pem.starts_with(b"-----BEGIN CERTIFICATE-----") {
-            let key = SubmittedKey::from_pem(&pem).map_err(|e| signer_key(&e))?;
-            let fingerprint = key_fingerprint(key.canonical_pem_bytes());
-            return Ok((Arc::new(key), AuditedSigner::Key { fingerprint }));
-        }
+        // Only certificates are cached, so a hit needs neither the base64 nor the PEM
+        // decoded again.
         let cache_key = super::sha256(pem_b64.as_bytes());
         let cached = self
             .certificates
@@ -206,7 +199,7 @@ impl Auditor {
             .and_then(|c| c.get(&cache_key).cloned());
         let checked = match cached {
             Some(c) => {
-                chain::check_chain_times(&c.leaf_der, self.cas(), c.ca_index, at).map_err(
+                chain::check_chain_times_of(c.validity, self.cas(), c.ca_index, at).map_err(
                     |source| AuditError::Chain {
                         at,
                         source: Box::new(source),
@@ -215,6 +208,14 @@ impl Auditor {
                 c
             }
             None => {
+                let pem = decode_b64(pem_b64, "public key")?;
+                if !pem.starts_with(b"-----BEGIN CERTIFICATE-----") {
+                    let key = SubmittedKey::from_pem(&pem).map_err(|e| AuditError::SignerKey {
+                        reason: e.to_string(),
+                    })?;
+                    let fingerprint = key_fingerprint(key.canonical_pem_bytes());
+                    return Ok((Arc::new(key), AuditedSigner::Key { fingerprint }));
+                }
                 let c = Arc::new(self.check_certificate(&pem, at)?);
                 if let Ok(mut cache) = self.certificates.lock() {
                     if cache.len() >= CERTIFICATE_CACHE_CAPACITY {
@@ -261,10 +262,14 @@ impl Auditor {
                 reason: e.to_string(),
             })?;
         let described = describe_tbs(&parse_tbs(&precert_tbs)?, &precert_tbs)?;
+        let validity = chain::LeafValidity::of(&leaf_der).map_err(|source| AuditError::Chain {
+            at,
+            source: Box::new(source),
+        })?;
         Ok(CheckedCertificate {
             key: Arc::new(key),
             ca_index: verified.ca_index,
-            leaf_der,
+            validity,
             described,
         })
     }

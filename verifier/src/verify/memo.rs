@@ -24,6 +24,8 @@
 use aws_lc_rs::digest;
 use signet_tlog_core::checkpoint::Checkpoint;
 
+use crate::chain::LeafValidity;
+
 /// Facts kept by default: a few hundred bytes each.
 pub const DEFAULT_MEMO_CAPACITY: usize = 4096;
 
@@ -32,8 +34,12 @@ pub const DEFAULT_MEMO_CAPACITY: usize = 4096;
 enum Fact {
     /// The leaf passed every time-independent check under trusted CA `ca_index`: leaf
     /// profile, signature by the CA's first certificate, the CA chain's extensions and
-    /// path length, and its embedded SCTs against the trusted CT logs.
-    Certificate { ca_index: usize },
+    /// path length, and its embedded SCTs against the trusted CT logs. Its validity
+    /// window is kept so that the per-bundle time checks need not parse it again.
+    Certificate {
+        ca_index: usize,
+        validity: LeafValidity,
+    },
     /// The note is a checkpoint validly signed by the trusted log at this position.
     Checkpoint(Checkpoint),
 }
@@ -71,19 +77,29 @@ impl Memo {
         self.facts.as_ref().map_or(0, |c| c.len())
     }
 
-    /// The trusted CA under which `leaf_der` passed its time-independent checks.
-    pub(crate) fn certificate(&self, leaf_der: &[u8]) -> Option<usize> {
+    /// The trusted CA under which `leaf_der` passed its time-independent checks, and the
+    /// leaf's validity window.
+    pub(crate) fn certificate(&self, leaf_der: &[u8]) -> Option<(usize, LeafValidity)> {
         let facts = self.facts.as_ref()?;
         match facts.get(&certificate_key(leaf_der))? {
-            Fact::Certificate { ca_index } => Some(ca_index),
+            Fact::Certificate { ca_index, validity } => Some((ca_index, validity)),
             Fact::Checkpoint(_) => None,
         }
     }
 
-    /// Records that `leaf_der` passed its time-independent checks under `ca_index`.
-    pub(crate) fn remember_certificate(&self, leaf_der: &[u8], ca_index: usize) {
+    /// Records that `leaf_der` (valid over `validity`) passed its time-independent
+    /// checks under `ca_index`.
+    pub(crate) fn remember_certificate(
+        &self,
+        leaf_der: &[u8],
+        ca_index: usize,
+        validity: LeafValidity,
+    ) {
         if let Some(facts) = &self.facts {
-            facts.insert(certificate_key(leaf_der), Fact::Certificate { ca_index });
+            facts.insert(
+                certificate_key(leaf_der),
+                Fact::Certificate { ca_index, validity },
+            );
         }
     }
 
@@ -128,7 +144,16 @@ fn key(parts: &[&[u8]]) -> Key {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
     use super::*;
+
+    fn v() -> LeafValidity {
+        LeafValidity {
+            not_before: UNIX_EPOCH,
+            not_after: UNIX_EPOCH + Duration::from_secs(600),
+        }
+    }
 
     fn checkpoint(size: u64) -> Checkpoint {
         Checkpoint {
@@ -143,8 +168,8 @@ mod tests {
     fn facts_are_kept_per_kind_and_input() {
         let memo = Memo::new(16);
         assert_eq!(memo.certificate(b"leaf"), None);
-        memo.remember_certificate(b"leaf", 2);
-        assert_eq!(memo.certificate(b"leaf"), Some(2));
+        memo.remember_certificate(b"leaf", 2, v());
+        assert_eq!(memo.certificate(b"leaf"), Some((2, v())));
         assert_eq!(memo.certificate(b"leaf2"), None);
 
         memo.remember_checkpoint(0, "note", &checkpoint(5));
@@ -158,9 +183,9 @@ mod tests {
     #[test]
     fn a_certificate_is_never_read_as_a_checkpoint() {
         let memo = Memo::new(16);
-        memo.remember_certificate(b"x", 0);
+        memo.remember_certificate(b"x", 0, v());
         memo.remember_checkpoint(0, "x", &checkpoint(1));
-        assert_eq!(memo.certificate(b"x"), Some(0));
+        assert_eq!(memo.certificate(b"x"), Some((0, v())));
         assert_eq!(memo.checkpoint(0, "x"), Some(checkpoint(1)));
         assert_ne!(certificate_key(b"x"), checkpoint_key(0, "x"));
     }
@@ -169,12 +194,12 @@ mod tests {
     fn capacity_bounds_the_memo_and_zero_disables_it() {
         let memo = Memo::new(8);
         for i in 0..1000u32 {
-            memo.remember_certificate(&i.to_be_bytes(), 0);
+            memo.remember_certificate(&i.to_be_bytes(), 0, v());
         }
         assert!(memo.len() <= 8, "{} facts kept", memo.len());
 
         let off = Memo::new(0);
-        off.remember_certificate(b"leaf", 0);
+        off.remember_certificate(b"leaf", 0, v());
         off.remember_checkpoint(0, "note", &checkpoint(1));
         assert_eq!(off.certificate(b"leaf"), None);
         assert_eq!(off.checkpoint(0, "note"), None);

@@ -319,11 +319,13 @@ impl Verifier {
     /// CA it chains to, is valid at every signing time. `false` sends the caller down the
     /// full path, which also reports the exact error.
     fn certificate_known_valid_at(&self, leaf: &[u8], signing_times: &[SystemTime]) -> bool {
-        self.memo.certificate(leaf).is_some_and(|ca_index| {
-            signing_times
-                .iter()
-                .all(|&at| chain::check_chain_times(leaf, &self.cas, ca_index, at).is_ok())
-        })
+        self.memo
+            .certificate(leaf)
+            .is_some_and(|(ca_index, validity)| {
+                signing_times.iter().all(|&at| {
+                    chain::check_chain_times_of(validity, &self.cas, ca_index, at).is_ok()
+                })
+            })
     }
 
     /// Chain at every signing time and the embedded SCT, every signature checked; on
@@ -344,7 +346,10 @@ impl Verifier {
         }
         let chain = issuer.ok_or(VerifyError::NoSigningTime)?;
         sct::verify_embedded_scts(leaf, chain.issuer_der(), &self.ct_keys)?;
-        self.memo.remember_certificate(leaf, chain.ca_index);
+        if let Ok(validity) = chain::LeafValidity::of(leaf) {
+            self.memo
+                .remember_certificate(leaf, chain.ca_index, validity);
+        }
         Ok(())
     }
 }
