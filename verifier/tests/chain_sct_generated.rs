@@ -12,7 +12,8 @@ use signet_ca_core::san::SubjectAltName;
 use signet_ca_core::sct;
 use signet_ca_core::signer::{CaAlgorithm, CaSigner as _};
 use signet_verifier::chain::{
-    check_bundle_chain_excludes_roots, verify_chain, CertFailure, CertRole, ChainError, TrustedCa,
+    check_bundle_chain_excludes_roots, check_chain_times, check_chain_times_of, verify_chain,
+    CertFailure, CertRole, ChainError, LeafValidity, TrustedCa,
 };
 use signet_verifier::identity::{signer_identity, verify_identity, IdentityError, IdentityPolicy};
 use signet_verifier::sct::{verify_embedded_scts, SctCheckError, SkipReason};
@@ -43,6 +44,47 @@ fn issued_leaf_verifies_end_to_end() {
         role == CertRole::Leaf && matches!(f, CertFailure::NotValidAt { .. }),
         "{f}"
     );
+}
+
+/// The time checks of a certificate already verified, from its kept validity window,
+/// agree with the full chain verification at every edge: before issuance, both ends of
+/// the ten minutes (inclusive), just after.
+#[test]
+fn time_checks_from_a_kept_validity_window_agree_with_the_full_chain() {
+    let (ca, ct) = (ca(), key(CaAlgorithm::EcdsaP256Sha256));
+    let leaf = email_leaf(&ca, &ct);
+    let trusted = ca.trusted();
+    let validity = LeafValidity::of(&leaf).unwrap();
+    assert_eq!(validity.not_before, issued());
+    assert_eq!(validity.not_after, issued() + Duration::from_secs(600));
+    let second = Duration::from_secs(1);
+    for at in [
+        issued() - second,
+        issued(),
+        issued() + Duration::from_secs(300),
+        issued() + Duration::from_secs(600),
+        issued() + Duration::from_secs(601),
+    ] {
+        let full = verify_chain(&leaf, &trusted, at).map(|_| ());
+        let kept = check_chain_times_of(validity, &trusted, 0, at);
+        let parsed = check_chain_times(&leaf, &trusted, 0, at);
+        assert_eq!(
+            full.is_ok(),
+            kept.is_ok(),
+            "at {at:?}: {full:?} vs {kept:?}"
+        );
+        assert_eq!(
+            format!("{full:?}"),
+            format!("{kept:?}"),
+            "at {at:?}: the same error"
+        );
+        assert_eq!(format!("{kept:?}"), format!("{parsed:?}"));
+    }
+    assert!(matches!(
+        check_chain_times_of(validity, &trusted, 1, issued()),
+        Err(ChainError::NoTrustedCa)
+    ));
+    assert!(LeafValidity::of(b"not a certificate").is_err());
 }
 
 #[test]
