@@ -493,7 +493,7 @@ impl Log {
         let nodes = self
             .inner
             .cache
-            .get(&self.inner.storage, head.size, &ids)
+            .get(&self.inner.storage, &head, &ids)
             .await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
         let root = if last == head.size {
@@ -525,7 +525,7 @@ impl Log {
         let nodes = self
             .inner
             .cache
-            .get(&self.inner.storage, head.size, plan.node_ids())
+            .get(&self.inner.storage, &head, plan.node_ids())
             .await?;
         Ok(plan.assemble(|id| nodes.get(&id).copied())?)
     }
@@ -686,7 +686,7 @@ impl Log {
         let nodes = self
             .inner
             .cache
-            .get(&self.inner.storage, head.size, plan.node_ids())
+            .get(&self.inner.storage, &head, plan.node_ids())
             .await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
         let set = self.set_of(&entry)?.unwrap_or_default();

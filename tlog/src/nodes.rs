@@ -23,7 +23,7 @@ use signet_tlog_core::{
     tree::NodeId,
 };
 
-use crate::{error::LogError, storage::Storage};
+use crate::{error::LogError, state::Head, storage::Storage};
 
 /// Nodes below this level are recomputed from a 2^BLOCK_LEVEL-leaf block.
 pub const BLOCK_LEVEL: u8 = 4;
@@ -72,21 +72,28 @@ impl NodeCache {
         self.blocks.insert(block, Arc::new(leaves));
     }
 
-    /// The hashes of `ids`, all complete nodes of the published tree of `size`.
+    /// The hashes of `ids`, all complete nodes of the published tree `head`.
+    ///
+    /// The head's frontier answers first: every proof against the newest tree needs its
+    /// right-edge subtrees, and the smallest of them usually lie in the incomplete last
+    /// block, which no block cache holds.
     ///
     /// # Errors
     /// Storage errors; [`LogError::Inconsistent`] if storage lacks a node it must have.
     pub async fn get(
         &self,
         storage: &Storage,
-        size: u64,
+        head: &Head,
         ids: &[NodeId],
     ) -> Result<HashMap<NodeId, Hash>, LogError> {
+        let size = head.size;
         let mut out = HashMap::with_capacity(ids.len());
         let mut blocks = BTreeSet::new();
         let mut misses = Vec::new();
         for id in ids {
-            if id.level < BLOCK_LEVEL {
+            if let Some(h) = head.frontier.frontier_hash(*id) {
+                out.insert(*id, h);
+            } else if id.level < BLOCK_LEVEL {
                 blocks.insert(id.begin() / BLOCK);
             } else if let Some(h) = self.cache.get(id) {
                 out.insert(*id, h);

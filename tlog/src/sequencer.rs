@@ -259,9 +259,15 @@ impl Sequencer {
         }
         self.cache.insert_committed(&new_nodes);
         self.cache_blocks(&new_entries);
-        self.range = range;
         self.last_time = now;
-        let head = Arc::new(Head::from(stored));
+        // The checkpoint was made from this very range above.
+        let head = Arc::new(Head {
+            size: stored.size,
+            root: stored.root,
+            note: stored.note,
+            frontier: range.clone(),
+        });
+        self.range = range;
         self.publish(head.clone());
         let nodes = Arc::new(nodes);
         for (reply, outcome) in replies.into_iter().zip(outcomes) {

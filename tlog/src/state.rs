@@ -24,15 +24,30 @@ pub struct Head {
     pub root: Hash,
     /// Signed checkpoint (note text).
     pub note: String,
+    /// The frontier of the tree of `size` (O(log n) hashes): every proof against this
+    /// head takes its right-edge nodes from here instead of storage.
+    pub frontier: CompactRange,
 }
 
-impl From<StoredCheckpoint> for Head {
-    fn from(c: StoredCheckpoint) -> Self {
-        Head {
+impl Head {
+    /// The head for a committed checkpoint and the compact range of the same tree.
+    ///
+    /// # Errors
+    /// [`LogError::Inconsistent`] unless the range has the checkpoint's size and root.
+    pub fn new(c: StoredCheckpoint, frontier: CompactRange) -> Result<Self, LogError> {
+        if frontier.size() != c.size || frontier.root() != c.root {
+            return Err(LogError::Inconsistent(format!(
+                "checkpoint of size {} does not match the tree of size {}",
+                c.size,
+                frontier.size()
+            )));
+        }
+        Ok(Head {
             size: c.size,
             root: c.root,
             note: c.note,
-        }
+            frontier,
+        })
     }
 }
 
@@ -83,7 +98,8 @@ pub async fn load(
     }
     let range = CompactRange::from_parts(stored.size, hashes)
         .map_err(|e| LogError::Inconsistent(e.to_string()))?;
-    Ok((range, stored.into()))
+    let head = Head::new(stored, range.clone())?;
+    Ok((range, head))
 }
 
 fn open_own(

@@ -137,6 +137,28 @@ impl CompactRange {
         &self.hashes
     }
 
+    /// The hash of `id` if it is one of this range's frontier subtrees, in O(1).
+    ///
+    /// The subtree of level `l` is in the frontier iff bit `l` of `size` is set, and then
+    /// it starts where the higher set bits end (`size` with bits `0..=l` cleared); the
+    /// hashes are ordered by descending level, so it is preceded by one hash per higher
+    /// set bit. A proof for the tree of `size` uses exactly these nodes for the part of
+    /// the tree right of a complete subtree (RFC 9162 §2.1.3), so a server holding this
+    /// range needs no storage read for them.
+    #[must_use]
+    pub fn frontier_hash(&self, id: NodeId) -> Option<Hash> {
+        let level = u32::from(id.level);
+        if level >= u64::BITS || (self.size >> level) & 1 == 0 {
+            return None;
+        }
+        let above = self.size.checked_shr(level + 1).unwrap_or(0);
+        let begin = above.checked_shl(level + 1).unwrap_or(0);
+        if id.begin() != begin || id.index != begin >> level {
+            return None;
+        }
+        self.hashes.get(above.count_ones() as usize).copied()
+    }
+
     /// Appends one leaf hash; calls `on_node` for every node that becomes complete,
     /// including the leaf itself (level 0) and each merged parent (level 1, 2, ...),
     /// bottom-up.
@@ -280,6 +302,29 @@ mod tests {
         assert_eq!(NodeId::new(64, 0).end(), u64::MAX);
         assert_eq!(NodeId::new(200, 3).begin(), u64::MAX);
         assert_eq!(NodeId::new(0, u64::MAX).end(), u64::MAX);
+    }
+
+    #[test]
+    fn frontier_hash_finds_exactly_the_frontier_nodes() {
+        let mut range = CompactRange::new();
+        for size in 0..300u64 {
+            let ids = CompactRange::frontier_ids(size);
+            for level in 0..10u8 {
+                for index in 0..=(size >> level) + 1 {
+                    let id = NodeId::new(level, index);
+                    let want = ids.iter().position(|f| *f == id).map(|p| range.hashes()[p]);
+                    assert_eq!(range.frontier_hash(id), want, "size {size}, {id:?}");
+                }
+            }
+            for id in [NodeId::new(63, 0), NodeId::new(64, 0), NodeId::new(255, 1)] {
+                assert_eq!(range.frontier_hash(id), None, "size {size}, {id:?}");
+            }
+            range.append(leaf_hash(&size.to_be_bytes()), &mut |_, _| {});
+        }
+        let top = CompactRange::from_parts(u64::MAX, vec![Hash::default(); 64]).unwrap();
+        assert!(top.frontier_hash(NodeId::new(63, 0)).is_some());
+        assert!(top.frontier_hash(NodeId::new(0, u64::MAX - 1)).is_some());
+        assert_eq!(top.frontier_hash(NodeId::new(0, u64::MAX)), None);
     }
 
     #[test]
