@@ -261,12 +261,7 @@ impl Sequencer {
         self.cache_blocks(&new_entries);
         self.last_time = now;
         // The checkpoint was made from this very range above.
-        let head = Arc::new(Head {
-            size: stored.size,
-            root: stored.root,
-            note: stored.note,
-            frontier: range.clone(),
-        });
+        let head = Arc::new(Head::new(stored, range.clone()));
         self.range = range;
         self.publish(head.clone());
         let nodes = Arc::new(nodes);

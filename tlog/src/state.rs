@@ -30,24 +30,17 @@ pub struct Head {
 }
 
 impl Head {
-    /// The head for a committed checkpoint and the compact range of the same tree.
-    ///
-    /// # Errors
-    /// [`LogError::Inconsistent`] unless the range has the checkpoint's size and root.
-    pub fn new(c: StoredCheckpoint, frontier: CompactRange) -> Result<Self, LogError> {
-        if frontier.size() != c.size || frontier.root() != c.root {
-            return Err(LogError::Inconsistent(format!(
-                "checkpoint of size {} does not match the tree of size {}",
-                c.size,
-                frontier.size()
-            )));
-        }
-        Ok(Head {
+    /// The head for a committed checkpoint and `frontier`, the compact range of the very
+    /// tree the checkpoint was signed for (the sequencer's range after the batch, or the
+    /// range [`load`] checked against the stored root).
+    pub(crate) fn new(c: StoredCheckpoint, frontier: CompactRange) -> Self {
+        debug_assert_eq!(frontier.size(), c.size);
+        Head {
             size: c.size,
             root: c.root,
             note: c.note,
             frontier,
-        })
+        }
     }
 }
 
@@ -98,7 +91,7 @@ pub async fn load(
     }
     let range = CompactRange::from_parts(stored.size, hashes)
         .map_err(|e| LogError::Inconsistent(e.to_string()))?;
-    let head = Head::new(stored, range.clone())?;
+    let head = Head::new(stored, range.clone());
     Ok((range, head))
 }
 

@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine as _;
-use common::{hashedrekord_json, random_artefact, Backend, Server, Signer, B64};
+use common::{hashedrekord_json, mth, random_artefact, Backend, Server, Signer, B64};
 use reqwest::StatusCode;
 use signet_rekor::api;
 use signet_tlog::IfMissing;
@@ -744,18 +744,6 @@ async fn concurrent_duplicates_get_one_index(backend: Backend) {
 }
 
 /// RFC 6962 §2.1 MTH, straight from the definition (reference for the test).
-fn mth(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => signet_tlog_core::hash::empty_root(),
-        1 => leaves[0],
-        n => {
-            let k = (n - 1).next_power_of_two() / 2;
-            let k = if k == 0 { 1 } else { k };
-            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-        }
-    }
-}
-
 macro_rules! both_backends {
     ($($name:ident),*) => {
         mod sqlite {

@@ -6,27 +6,15 @@
 
 mod common;
 
-use common::{Backend, Server};
+use common::{mth, Backend, Server};
 use signet_tlog::{log::AppendOutcome, IfMissing, LogConfig, LogFlavor};
 use signet_tlog_core::{
-    hash::{leaf_hash, node_hash, Hash},
+    hash::{leaf_hash, Hash},
     keys::EcdsaP256Signer,
     proof::{verify_consistency, verify_inclusion},
 };
 
 const LEAVES: u64 = 70;
-
-/// RFC 9162 §2.1.1 MTH, straight from the definition.
-fn mth(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => Hash::default(),
-        1 => leaves[0],
-        n => {
-            let k = 1usize << (usize::BITS - 1 - (n - 1).leading_zeros());
-            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-        }
-    }
-}
 
 async fn check_all_proofs(s: &Server, leaves: &[Hash]) {
     let head = s.log.head();

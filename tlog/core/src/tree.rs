@@ -153,7 +153,7 @@ impl CompactRange {
         }
         let above = self.size.checked_shr(level + 1).unwrap_or(0);
         let begin = above.checked_shl(level + 1).unwrap_or(0);
-        if id.begin() != begin || id.index != begin >> level {
+        if id.index != begin >> level {
             return None;
         }
         self.hashes.get(above.count_ones() as usize).copied()

@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 
 use base64::Engine as _;
 use signet_tlog::{http::HttpLimits, storage::Storage, IfMissing, Log, LogConfig};
-use signet_tlog_core::keys::{EcdsaP256Signer, EcdsaP256Verifier};
+use signet_tlog_core::{
+    hash::{empty_root, node_hash, Hash},
+    keys::{EcdsaP256Signer, EcdsaP256Verifier},
+};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -243,4 +246,18 @@ pub fn random_artefact() -> Vec<u8> {
     let mut b = vec![0u8; 48];
     aws_lc_rs::rand::fill(&mut b).expect("rng");
     b
+}
+
+/// RFC 9162 §2.1.1 MTH, straight from the definition (an independent check of the
+/// roots and proofs the log serves).
+pub fn mth(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => empty_root(),
+        1 => leaves[0],
+        n => {
+            // k: the largest power of two smaller than n.
+            let k = 1usize << (usize::BITS - 1 - (n - 1).leading_zeros());
+            node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+        }
+    }
 }
