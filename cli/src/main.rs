@@ -7,6 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than the system allocator: the servers allocate and free per request
+/// (see `cli/Cargo.toml` for the measurement).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Signet: keyless signing with a transparency log.
 #[derive(Parser, Debug)]
 #[command(name = "signet", version, about)]
