@@ -23,6 +23,10 @@ use sqlx::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
+mod grouped;
+
+use grouped::GroupedReads;
+
 use super::{
     hash_from_db, node_key, u64_from_db, Batch, LogMeta, StorageError, StoredCheckpoint,
     StoredEntry,
@@ -40,6 +44,8 @@ const READERS: usize = 4;
 pub struct SqliteStorage {
     writer: Arc<Mutex<SqliteConnection>>,
     readers: Arc<Readers>,
+    /// Single-entry reads by index, grouped into one query each (see `grouped`).
+    by_index: GroupedReads,
 }
 
 /// A fixed set of read-only connections; a query takes a free one, or waits for one.
@@ -88,7 +94,12 @@ impl SqliteStorage {
             conns,
             next: AtomicUsize::new(0),
         });
-        Ok(Self { writer, readers })
+        let by_index = GroupedReads::start(readers.clone());
+        Ok(Self {
+            writer,
+            readers,
+            by_index,
+        })
     }
 
     pub(super) async fn meta(&self) -> Result<Option<LogMeta>, StorageError> {
@@ -274,13 +285,7 @@ impl SqliteStorage {
         &self,
         index: u64,
     ) -> Result<Option<StoredEntry>, StorageError> {
-        let row = sqlx::query(
-            "SELECT idx, leaf_hash, body, integrated_time, set_sig, extra FROM entries WHERE idx = ?",
-        )
-        .bind(index as i64)
-        .fetch_optional(&mut *self.readers.get().await)
-        .await?;
-        row.map(|r| entry_from_row(&r)).transpose()
+        self.by_index.entry_by_index(index).await
     }
 
     pub(super) async fn entry_by_leaf(
