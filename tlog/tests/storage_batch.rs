@@ -31,16 +31,22 @@ fn checkpoint(size: u64) -> StoredCheckpoint {
     }
 }
 
-async fn failed_batch_leaves_nothing(backend: Backend) {
+/// An empty log with tree ID `tree_id` in a fresh database.
+async fn new_log(backend: &Backend, tree_id: u64) -> Storage {
     let storage = Storage::open(&backend.url()).await.expect("open");
     let meta = LogMeta {
-        tree_id: 7,
-        origin: "signet.test - 7".to_owned(),
+        tree_id,
+        origin: format!("signet.test - {tree_id}"),
     };
     storage
         .create_log(&meta, &checkpoint(0))
         .await
         .expect("create");
+    storage
+}
+
+async fn failed_batch_leaves_nothing(backend: Backend) {
+    let storage = new_log(&backend, 7).await;
     let first = [entry(0, b"zero"), entry(1, b"one")];
     storage
         .commit_batch(&Batch {
@@ -131,15 +137,7 @@ async fn postgres_failed_batch_leaves_nothing() {
 /// gets the entry it asked for, repeated and missing indexes included.
 async fn concurrent_reads_get_their_own_entries(backend: Backend) {
     const SIZE: u64 = 300;
-    let storage = Storage::open(&backend.url()).await.expect("open");
-    let meta = LogMeta {
-        tree_id: 9,
-        origin: "signet.test - 9".to_owned(),
-    };
-    storage
-        .create_log(&meta, &checkpoint(0))
-        .await
-        .expect("create");
+    let storage = new_log(&backend, 9).await;
     let bodies: Vec<Vec<u8>> = (0..SIZE)
         .map(|i| format!("body {i}").into_bytes())
         .collect();
