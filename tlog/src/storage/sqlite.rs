@@ -36,6 +36,13 @@ use super::{
 /// SQLite's 32766-variable limit).
 const ROWS_PER_INSERT: usize = 256;
 
+/// WAL frames after which a commit also checkpoints (SQLite's default is 1,000). The
+/// checkpoint runs inside the commit that crosses the threshold, so its size is the
+/// latency spike of that batch: at 2,000 appends/s offered, p99 was 13.4–13.6 ms with
+/// 1,000 and 8.9–9.9 ms with 250 (alternating 20-s runs, 2026-11-22), at a cost of
+/// about 9% of saturated append throughput (more, smaller checkpoints).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 250;
+
 /// Read-only connections opened at start.
 const READERS: usize = 4;
 
@@ -77,7 +84,8 @@ impl SqliteStorage {
             // Durability: a commit is on stable storage when COMMIT returns.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-16384"); // 16 MiB page cache for the writer
+            .pragma("cache_size", "-16384") // 16 MiB page cache for the writer
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
         let mut writer = opts.connect().await?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&mut writer)
