@@ -39,8 +39,9 @@ const ROWS_PER_INSERT: usize = 256;
 /// WAL frames after which a commit also checkpoints (SQLite's default is 1,000). The
 /// checkpoint runs inside the commit that crosses the threshold, so its size is the
 /// latency spike of that batch: at 2,000 appends/s offered, p99 was 13.4–13.6 ms with
-/// 1,000 and 8.9–9.9 ms with 250 (alternating 20-s runs, 2026-11-22), at a cost of
-/// about 9% of saturated append throughput (more, smaller checkpoints).
+/// 1,000 and 8.9–9.9 ms with 250 (alternating 20-s runs, 2026-11-22). Short saturated
+/// runs suggested ~9% less throughput (more, smaller checkpoints); the 60-s benchmark
+/// phase measured none (5,374/s against 5,371/s the run before).
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 250;
 
 /// Read-only connections opened at start.
