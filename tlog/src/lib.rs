@@ -14,6 +14,7 @@ pub mod http;
 pub mod log;
 pub mod nodes;
 pub mod ratelimit;
+mod search_index;
 mod sequencer;
 pub mod state;
 pub mod storage;

@@ -21,6 +21,7 @@ use crate::{
     error::LogError,
     nodes::NodeCache,
     ratelimit::{KeyedLimit, Rate},
+    search_index::SearchIndex,
     sequencer::{LeafEntry, Sequenced, Sequencer, Submission},
     state::{self, Head},
     storage::{LogMeta, Storage, StoredCheckpoint, StoredEntry},
@@ -160,6 +161,7 @@ struct Inner {
     cache: Arc<NodeCache>,
     flavor: LogFlavor,
     signer_limit: Option<KeyedLimit<String>>,
+    search: SearchIndex,
 }
 
 impl Log {
@@ -187,6 +189,7 @@ impl Log {
             (None, IfMissing::Create) => create(&storage, &signer, &config.origin_host).await?,
         };
         let (range, head) = state::load(&storage, &signer, &meta).await?;
+        let search = SearchIndex::start(storage.clone(), head.size).await?;
         tracing::info!(origin = %meta.origin, size = head.size, root = %head.root, "log opened");
         let head = Arc::new(RwLock::new(Arc::new(head)));
         let signer = Arc::new(signer);
@@ -207,6 +210,7 @@ impl Log {
             needs_resync: false,
             cache: cache.clone(),
             tail_block: None,
+            search: search.clone(),
         };
         tokio::spawn(sequencer.run(rx));
         Ok(Self {
@@ -221,6 +225,7 @@ impl Log {
                 cache,
                 flavor: config.flavor,
                 signer_limit: config.signer_rate_limit.map(KeyedLimit::new),
+                search,
             }),
         })
     }
@@ -453,11 +458,7 @@ impl Log {
     /// Entry indexes filed under a search key (see `signet_rekor::entry` for the keys).
     pub async fn lookup(&self, key: &str) -> Result<Vec<u64>, LogError> {
         let head = self.head();
-        let mut found = self
-            .inner
-            .storage
-            .lookup_key(key, MAX_INDEX_RESULTS)
-            .await?;
+        let mut found = self.inner.search.lookup(key, MAX_INDEX_RESULTS).await?;
         found.retain(|&i| i < head.size);
         Ok(found)
     }

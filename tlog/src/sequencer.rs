@@ -7,8 +7,9 @@
 //! heavy load batches grow and the per-entry cost falls (PERFORMANCE.md §1.2, §5.2).
 //!
 //! **Invariant:** a submitter is answered `New` only after `commit_batch` returned
-//! `Ok`, i.e. the entry, the nodes and a checkpoint covering it are durable, and the
-//! published head is updated before the answer is sent.
+//! `Ok`, i.e. the entry (with its search keys), the nodes and a checkpoint covering it
+//! are durable, and the search index's pending set and the published head are updated
+//! before the answer is sent.
 
 use std::{
     collections::HashMap,
@@ -30,8 +31,9 @@ use crate::{
     error::LogError,
     log::{base64_std, LogFlavor},
     nodes::{NodeCache, BLOCK},
+    search_index::SearchIndex,
     state::{self, Head},
-    storage::{Batch, LogMeta, NewEntry, Storage, StoredCheckpoint},
+    storage::{Batch, IndexRow, LogMeta, NewEntry, Storage, StoredCheckpoint},
 };
 
 /// A validated entry waiting to be sequenced.
@@ -90,6 +92,8 @@ pub(crate) struct Sequencer {
     /// Leaves of the incomplete block at the right edge of the tree, when known (not
     /// after a start or a resync until the next block boundary).
     pub(crate) tail_block: Option<Vec<Hash>>,
+    /// Told of every committed entry's search keys, before its submitter is answered.
+    pub(crate) search: SearchIndex,
 }
 
 impl Sequencer {
@@ -257,6 +261,15 @@ impl Sequencer {
             });
             return;
         }
+        self.search.committed(
+            new_entries
+                .iter_mut()
+                .map(|e| IndexRow {
+                    index: e.index,
+                    keys: std::mem::take(&mut e.index_keys),
+                })
+                .collect(),
+        );
         self.cache.insert_committed(&new_nodes);
         self.cache_blocks(&new_entries);
         self.last_time = now;

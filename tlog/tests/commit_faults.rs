@@ -10,14 +10,13 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Backend, Server};
+use common::{execute, Backend, Server};
 use signet_tlog::{log::AppendOutcome, IfMissing, LogConfig, LogError, LogFlavor};
 use signet_tlog_core::{
     hash::leaf_hash,
     keys::EcdsaP256Signer,
     proof::{verify_consistency, verify_inclusion},
 };
-use sqlx::Connection as _;
 
 /// The entry at this index fails to insert while the fault is armed (only this one: a
 /// batch built on top of the failed one would insert fine if it were wrongly committed).
@@ -39,27 +38,6 @@ const PG_FAULT: &[&str] = &[
     "CREATE TRIGGER inject_fault BEFORE INSERT ON entries FOR EACH ROW \
      EXECUTE FUNCTION inject_fault()",
 ];
-
-async fn execute(backend: &Backend, statements: &[&str]) {
-    match backend {
-        Backend::Sqlite(_) => {
-            let mut c = sqlx::SqliteConnection::connect(&backend.url())
-                .await
-                .unwrap();
-            for s in statements {
-                sqlx::query(s).execute(&mut c).await.unwrap();
-            }
-            c.close().await.unwrap();
-        }
-        Backend::Postgres(url) => {
-            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            for s in statements {
-                sqlx::query(s).execute(&mut c).await.unwrap();
-            }
-            c.close().await.unwrap();
-        }
-    }
-}
 
 fn leaf(round: &str, i: u64) -> Vec<u8> {
     format!("{round} leaf {i}").into_bytes()

@@ -1,5 +1,6 @@
 //! Storage contract tests on both backends: a batch that fails part-way through leaves
-//! nothing behind, and the writer keeps working afterwards.
+//! nothing behind, the writer keeps working afterwards, and the search index is filed
+//! from the keys stored with the entries.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
@@ -121,6 +122,32 @@ async fn failed_batch_leaves_nothing(backend: Backend) {
             .size,
         4
     );
+
+    // Each entry's search keys are in its row; `index_keys` is filed separately, and its
+    // watermark moves with it.
+    let key2 = format!("sha256:{:064x}", 2);
+    assert_eq!(storage.indexed_through().await.expect("watermark"), 0);
+    let rows = storage.stored_keys(0, 4).await.expect("stored keys");
+    assert_eq!(
+        rows.iter().map(|r| r.index).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
+    assert_eq!(rows[2].keys, vec![key2.clone()]);
+    assert!(storage
+        .lookup_key(&key2, 10)
+        .await
+        .expect("lookup")
+        .is_empty());
+    storage.index_entries(&rows, 4).await.expect("file");
+    assert_eq!(storage.indexed_through().await.expect("watermark"), 4);
+    assert_eq!(storage.lookup_key(&key2, 10).await.expect("lookup"), [2]);
+    // Filing again is harmless, and the watermark never moves back.
+    storage
+        .index_entries(&rows[..1], 1)
+        .await
+        .expect("file again");
+    assert_eq!(storage.indexed_through().await.expect("watermark"), 4);
+    assert_eq!(storage.lookup_key(&key2, 10).await.expect("lookup"), [2]);
 }
 
 #[tokio::test]

@@ -2,13 +2,21 @@
 //!
 //! Only this module and `tlog/migrations/` know SQL. The contract every backend keeps:
 //!
-//! * **Atomic batches.** [`Storage::commit_batch`] writes a batch's entries, the
-//!   complete Merkle nodes it created, its search keys and the checkpoint covering
-//!   it in one transaction. It returns `Ok` only once that transaction is durable
-//!   (SQLite `synchronous=FULL` in WAL mode; PostgreSQL `COMMIT` with its default
-//!   `synchronous_commit=on`). On `Err` nothing of the batch is visible.
+//! * **Atomic batches.** [`Storage::commit_batch`] writes a batch's entries (each with
+//!   its search keys in its own row), the complete Merkle nodes it created and the
+//!   checkpoint covering it in one transaction. It returns `Ok` only once that
+//!   transaction is durable (SQLite `synchronous=FULL` in WAL mode; PostgreSQL `COMMIT`
+//!   with its default `synchronous_commit=on`). On `Err` nothing of the batch is visible.
 //! * **Single writer.** Only the sequencer calls `commit_batch`, one batch at a time;
 //!   reads may run concurrently and see whole batches only.
+//! * **Derived search index.** The `index_keys` table is filed behind the sequencer by
+//!   [`Storage::index_entries`] (see `crate::search_index`), which also advances the
+//!   watermark [`Storage::indexed_through`] in the same transaction: every entry below
+//!   it is in `index_keys`. Those transactions need not be durable (a crash may undo the
+//!   newest ones, watermark included, and the entries are re-filed from their rows), so
+//!   they skip the flush, and they never wait for or hold up a batch's commit: SQLite
+//!   keeps the index in a database file of its own (one writer per file), PostgreSQL
+//!   writes it from another pooled connection.
 //! * **O(log n) reads.** Proofs read the complete nodes a [`ProofPlan`] names; the whole
 //!   tree is never loaded.
 //!
@@ -105,6 +113,15 @@ pub struct NewEntry {
     pub extra: Option<Vec<u8>>,
     /// Search keys.
     pub index_keys: Vec<String>,
+}
+
+/// One entry's search keys, as filed into the search index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexRow {
+    /// Tree index of the entry.
+    pub index: u64,
+    /// Its search keys.
+    pub keys: Vec<String>,
 }
 
 /// Everything one group commit writes.
@@ -241,10 +258,55 @@ impl Storage {
         dispatch!(self, s => s.entries_range(start, count).await)
     }
 
-    /// Indexes of entries filed under a search key.
+    /// Indexes of entries filed under a search key in `index_keys` (entries at or beyond
+    /// [`Storage::indexed_through`] may not be filed yet), ascending, at most `limit`.
     pub async fn lookup_key(&self, key: &str, limit: u32) -> Result<Vec<u64>, StorageError> {
         dispatch!(self, s => s.lookup_key(key, limit).await)
     }
+
+    /// The search index's watermark: every entry with a smaller index is filed.
+    pub async fn indexed_through(&self) -> Result<u64, StorageError> {
+        dispatch!(self, s => s.indexed_through().await)
+    }
+
+    /// The stored search keys of entries `[start, start + count)`, in index order.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] for an entry without stored keys (only entries written
+    /// before the keys were stored lack them, and those are below the watermark).
+    pub async fn stored_keys(&self, start: u64, count: u64) -> Result<Vec<IndexRow>, StorageError> {
+        dispatch!(self, s => s.stored_keys(start, count).await)
+    }
+
+    /// Drops what the search index holds for entries at or beyond `size` and lowers its
+    /// watermark to `size` (an index file ahead of the log, e.g. after the log's database
+    /// was restored from an older copy).
+    pub async fn forget_index_from(&self, size: u64) -> Result<(), StorageError> {
+        dispatch!(self, s => s.forget_index_from(size).await)
+    }
+
+    /// Files `rows` into `index_keys` (a key already filed for an entry is skipped) and
+    /// raises the watermark to `through`, in one transaction that skips the flush (see
+    /// the module docs). The caller passes every entry below `through` not yet filed.
+    pub async fn index_entries(&self, rows: &[IndexRow], through: u64) -> Result<(), StorageError> {
+        dispatch!(self, s => s.index_entries(rows, through).await)
+    }
+}
+
+/// The `entries.keys` column: the entry's search keys as a JSON array of strings (keys
+/// are arbitrary text, e.g. a certificate's subject, so no separator is safe).
+pub(crate) fn keys_to_db(keys: &[String]) -> String {
+    serde_json::Value::from(keys).to_string()
+}
+
+pub(crate) fn keys_from_db(index: u64, stored: Option<&str>) -> Result<IndexRow, StorageError> {
+    let text = stored.ok_or_else(|| StorageError::Corrupt {
+        what: format!("entry {index} has no stored search keys"),
+    })?;
+    let keys = serde_json::from_str(text).map_err(|e| StorageError::Corrupt {
+        what: format!("entry {index}: stored search keys are not a JSON string array: {e}"),
+    })?;
+    Ok(IndexRow { index, keys })
 }
 
 pub(crate) fn meta_to_pairs(meta: &LogMeta) -> [(&'static str, String); 2] {

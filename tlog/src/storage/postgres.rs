@@ -7,7 +7,7 @@ use signet_tlog_core::{hash::Hash, tree::NodeId};
 use sqlx::{postgres::PgPoolOptions, PgPool, Postgres, Row};
 
 use super::{
-    hash_from_db, node_key, u64_from_db, Batch, LogMeta, StorageError, StoredCheckpoint,
+    hash_from_db, node_key, u64_from_db, Batch, IndexRow, LogMeta, StorageError, StoredCheckpoint,
     StoredEntry,
 };
 
@@ -95,9 +95,14 @@ impl PgStorage {
         let time: Vec<i64> = batch.entries.iter().map(|e| e.integrated_time).collect();
         let set: Vec<Option<&[u8]>> = batch.entries.iter().map(|e| e.set.as_deref()).collect();
         let extra: Vec<Option<&[u8]>> = batch.entries.iter().map(|e| e.extra.as_deref()).collect();
+        let keys: Vec<String> = batch
+            .entries
+            .iter()
+            .map(|e| super::keys_to_db(&e.index_keys))
+            .collect();
         sqlx::query(
-            "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig, extra) \
-             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[], $6::bytea[])",
+            "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig, extra, keys) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::bytea[], $6::bytea[], $7::text[])",
         )
         .bind(idx)
         .bind(leaf)
@@ -105,6 +110,7 @@ impl PgStorage {
         .bind(time)
         .bind(set)
         .bind(extra)
+        .bind(keys)
         .execute(&mut *tx)
         .await?;
         let ids: Vec<i64> = batch.nodes.iter().map(|(id, _)| node_key(*id)).collect();
@@ -118,23 +124,6 @@ impl PgStorage {
             .bind(hashes)
             .execute(&mut *tx)
             .await?;
-        let (keys, key_idx): (Vec<&str>, Vec<i64>) = batch
-            .entries
-            .iter()
-            .flat_map(|e| {
-                e.index_keys
-                    .iter()
-                    .map(move |k| (k.as_str(), e.index as i64))
-            })
-            .unzip();
-        sqlx::query(
-            "INSERT INTO index_keys (key, idx) SELECT * FROM UNNEST($1::text[], $2::bigint[]) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(keys)
-        .bind(key_idx)
-        .execute(&mut *tx)
-        .await?;
         insert_checkpoint(&mut tx, batch.checkpoint).await?;
         tx.commit().await?;
         Ok(())
@@ -280,6 +269,79 @@ impl PgStorage {
         rows.iter()
             .map(|r| u64_from_db(r.try_get("idx")?, "index"))
             .collect()
+    }
+
+    pub(super) async fn indexed_through(&self) -> Result<u64, StorageError> {
+        let v: i64 = sqlx::query_scalar("SELECT indexed_through FROM index_state WHERE id = 0")
+            .fetch_one(&self.pool)
+            .await?;
+        u64_from_db(v, "search index watermark")
+    }
+
+    pub(super) async fn stored_keys(
+        &self,
+        start: u64,
+        count: u64,
+    ) -> Result<Vec<IndexRow>, StorageError> {
+        let rows =
+            sqlx::query("SELECT idx, keys FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(start as i64)
+                .bind((start + count) as i64)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let index = u64_from_db(r.try_get("idx")?, "index")?;
+                super::keys_from_db(index, r.try_get::<Option<&str>, _>("keys")?)
+            })
+            .collect()
+    }
+
+    pub(super) async fn forget_index_from(&self, size: u64) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM index_keys WHERE idx >= $1")
+            .bind(size as i64)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE index_state SET indexed_through = $1 WHERE id = 0")
+            .bind(size as i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `synchronous_commit = off` for this transaction only: PostgreSQL commits it
+    /// atomically without waiting for the WAL flush (docs, "Asynchronous Commit").
+    pub(super) async fn index_entries(
+        &self,
+        rows: &[IndexRow],
+        through: u64,
+    ) -> Result<(), StorageError> {
+        let (keys, key_idx): (Vec<&str>, Vec<i64>) = rows
+            .iter()
+            .flat_map(|r| r.keys.iter().map(move |k| (k.as_str(), r.index as i64)))
+            .unzip();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO index_keys (key, idx) SELECT * FROM UNNEST($1::text[], $2::bigint[]) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(keys)
+        .bind(key_idx)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE index_state SET indexed_through = GREATEST(indexed_through, $1) WHERE id = 0",
+        )
+        .bind(through as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -24,11 +24,13 @@ use sqlx::{
 use tokio::sync::{Mutex, MutexGuard};
 
 mod grouped;
+mod search;
 
 use grouped::GroupedReads;
+use search::SearchDb;
 
 use super::{
-    hash_from_db, node_key, u64_from_db, Batch, LogMeta, StorageError, StoredCheckpoint,
+    hash_from_db, node_key, u64_from_db, Batch, IndexRow, LogMeta, StorageError, StoredCheckpoint,
     StoredEntry,
 };
 
@@ -54,6 +56,8 @@ pub struct SqliteStorage {
     readers: Arc<Readers>,
     /// Single-entry reads by index, grouped into one query each (see `grouped`).
     by_index: GroupedReads,
+    /// The search index, in a database file of its own (see `search`).
+    search: SearchDb,
 }
 
 /// A fixed set of read-only connections; a query takes a free one, or waits for one.
@@ -91,6 +95,7 @@ impl SqliteStorage {
         sqlx::migrate!("./migrations/sqlite")
             .run(&mut writer)
             .await?;
+        let search = SearchDb::open(&opts, &mut writer).await?;
         // Readers touch few pages per proof (upper nodes and recent leaves come from the
         // node cache): 4 MiB each keeps resident memory bounded.
         let reader_opts = opts.read_only(true).pragma("cache_size", "-4096");
@@ -108,6 +113,7 @@ impl SqliteStorage {
             writer,
             readers,
             by_index,
+            search,
         })
     }
 
@@ -167,15 +173,27 @@ impl SqliteStorage {
     /// transaction is rolled back before the error is returned, so nothing is visible.
     pub(super) async fn commit_batch(&self, batch: &Batch<'_>) -> Result<(), StorageError> {
         let mut q = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE;\n");
-        for chunk in batch.entries.chunks(ROWS_PER_INSERT) {
-            q.push("INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig, extra) ");
-            q.push_values(chunk, |mut b, e| {
+        let keys: Vec<String> = batch
+            .entries
+            .iter()
+            .map(|e| super::keys_to_db(&e.index_keys))
+            .collect();
+        for (chunk, keys) in batch
+            .entries
+            .chunks(ROWS_PER_INSERT)
+            .zip(keys.chunks(ROWS_PER_INSERT))
+        {
+            q.push(
+                "INSERT INTO entries (idx, leaf_hash, body, integrated_time, set_sig, extra, keys) ",
+            );
+            q.push_values(chunk.iter().zip(keys), |mut b, (e, k)| {
                 b.push_bind(e.index as i64)
                     .push_bind(e.leaf_hash.as_bytes().to_vec())
                     .push_bind(e.body.as_slice())
                     .push_bind(e.integrated_time)
                     .push_bind(e.set.as_deref())
-                    .push_bind(e.extra.as_deref());
+                    .push_bind(e.extra.as_deref())
+                    .push_bind(k.as_str());
             });
             q.push(";\n");
         }
@@ -183,22 +201,6 @@ impl SqliteStorage {
             q.push("INSERT INTO nodes (id, hash) ");
             q.push_values(chunk, |mut b, (id, h)| {
                 b.push_bind(node_key(*id)).push_bind(h.as_bytes().to_vec());
-            });
-            q.push(";\n");
-        }
-        let keys: Vec<(&str, i64)> = batch
-            .entries
-            .iter()
-            .flat_map(|e| {
-                e.index_keys
-                    .iter()
-                    .map(move |k| (k.as_str(), e.index as i64))
-            })
-            .collect();
-        for chunk in keys.chunks(ROWS_PER_INSERT) {
-            q.push("INSERT OR IGNORE INTO index_keys (key, idx) ");
-            q.push_values(chunk, |mut b, (k, i)| {
-                b.push_bind(*k).push_bind(*i);
             });
             q.push(";\n");
         }
@@ -350,13 +352,41 @@ impl SqliteStorage {
     }
 
     pub(super) async fn lookup_key(&self, key: &str, limit: u32) -> Result<Vec<u64>, StorageError> {
-        let rows = sqlx::query("SELECT idx FROM index_keys WHERE key = ? ORDER BY idx LIMIT ?")
-            .bind(key)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *self.readers.get().await)
-            .await?;
+        self.search.lookup_key(key, limit).await
+    }
+
+    pub(super) async fn indexed_through(&self) -> Result<u64, StorageError> {
+        self.search.indexed_through().await
+    }
+
+    pub(super) async fn index_entries(
+        &self,
+        rows: &[IndexRow],
+        through: u64,
+    ) -> Result<(), StorageError> {
+        self.search.index_entries(rows, through).await
+    }
+
+    pub(super) async fn forget_index_from(&self, size: u64) -> Result<(), StorageError> {
+        self.search.forget_from(size).await
+    }
+
+    pub(super) async fn stored_keys(
+        &self,
+        start: u64,
+        count: u64,
+    ) -> Result<Vec<IndexRow>, StorageError> {
+        let rows =
+            sqlx::query("SELECT idx, keys FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx")
+                .bind(start as i64)
+                .bind((start + count) as i64)
+                .fetch_all(&mut *self.readers.get().await)
+                .await?;
         rows.iter()
-            .map(|r| u64_from_db(r.try_get("idx")?, "index"))
+            .map(|r| {
+                let index = u64_from_db(r.try_get("idx")?, "index")?;
+                super::keys_from_db(index, r.try_get::<Option<&str>, _>("keys")?)
+            })
             .collect()
     }
 }

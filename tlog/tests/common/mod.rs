@@ -54,6 +54,41 @@ impl Backend {
     }
 }
 
+/// Runs SQL statements on the backend's database from a connection of its own (the
+/// product code runs unchanged: faults, simulated crashes).
+pub async fn execute(backend: &Backend, statements: &[&str]) {
+    execute_at(&backend.url(), statements).await;
+}
+
+/// [`execute`] on the database holding the search index: SQLite keeps it in a file of
+/// its own beside the log's, PostgreSQL in the log's database.
+pub async fn execute_on_search_index(backend: &Backend, statements: &[&str]) {
+    match backend {
+        Backend::Sqlite(dir) => {
+            let url = format!("sqlite:{}", dir.path().join("tlog.index.sqlite").display());
+            execute_at(&url, statements).await;
+        }
+        Backend::Postgres(url) => execute_at(url, statements).await,
+    }
+}
+
+async fn execute_at(url: &str, statements: &[&str]) {
+    use sqlx::Connection as _;
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        for s in statements {
+            sqlx::query(s).execute(&mut c).await.expect(s);
+        }
+        c.close().await.expect("close");
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        for s in statements {
+            sqlx::query(s).execute(&mut c).await.expect(s);
+        }
+        c.close().await.expect("close");
+    }
+}
+
 fn rand_u64() -> u64 {
     let mut b = [0u8; 8];
     aws_lc_rs::rand::fill(&mut b).expect("rng");
