@@ -212,14 +212,7 @@ impl SqliteStorage {
             .push(", ")
             .push_bind(cp.note.as_str())
             .push(");\nCOMMIT;");
-        let mut writer = self.writer.lock().await;
-        // Not cached: batch shapes vary from one batch to the next.
-        let result = q.build().persistent(false).execute(&mut *writer).await;
-        if let Err(e) = result {
-            rollback(&mut writer).await;
-            return Err(e.into());
-        }
-        Ok(())
+        write_all_or_nothing(&mut *self.writer.lock().await, q).await
     }
 
     pub(super) async fn nodes(
@@ -389,6 +382,21 @@ impl SqliteStorage {
             })
             .collect()
     }
+}
+
+/// Runs `q`, a whole transaction in one multi-statement query (`BEGIN IMMEDIATE` to
+/// `COMMIT`), and rolls back whatever part of it ran if it fails.
+async fn write_all_or_nothing(
+    conn: &mut SqliteConnection,
+    mut q: QueryBuilder<'_, Sqlite>,
+) -> Result<(), StorageError> {
+    // Not cached: the shape varies from one batch to the next.
+    let result = q.build().persistent(false).execute(&mut *conn).await;
+    if let Err(e) = result {
+        rollback(conn).await;
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 /// Undoes whatever part of a failed batch ran. "No transaction is active" (the failure

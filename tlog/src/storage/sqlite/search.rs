@@ -20,7 +20,7 @@ use sqlx::{
 };
 use tokio::sync::Mutex;
 
-use super::{rollback, ROWS_PER_INSERT};
+use super::{rollback, write_all_or_nothing, ROWS_PER_INSERT};
 use crate::storage::{u64_from_db, IndexRow, StorageError};
 
 /// The index file's connections: one writer (the filer's) and one reader (lookups).
@@ -109,7 +109,7 @@ impl SearchDb {
         q.push("UPDATE index_state SET indexed_through = max(indexed_through, ")
             .push_bind(through as i64)
             .push(") WHERE id = 0;\nCOMMIT;");
-        self.execute(q).await
+        write_all_or_nothing(&mut *self.writer.lock().await, q).await
     }
 
     /// Drops what the index holds for entries at or beyond `size`, and lowers the
@@ -121,17 +121,7 @@ impl SearchDb {
             .push(";\nUPDATE index_state SET indexed_through = ")
             .push_bind(size as i64)
             .push(" WHERE id = 0;\nCOMMIT;");
-        self.execute(q).await
-    }
-
-    async fn execute(&self, mut q: QueryBuilder<'_, Sqlite>) -> Result<(), StorageError> {
-        let mut writer = self.writer.lock().await;
-        let result = q.build().persistent(false).execute(&mut *writer).await;
-        if let Err(e) = result {
-            rollback(&mut writer).await;
-            return Err(e.into());
-        }
-        Ok(())
+        write_all_or_nothing(&mut *self.writer.lock().await, q).await
     }
 }
 
