@@ -1,7 +1,8 @@
 //! The search index is filed behind the sequencer (ARCHITECTURE.md, "Search index"): an
 //! entry is found by its keys as soon as its append returned, and entries committed but
 //! not filed when the log stopped (a crash between a batch's commit and its filing) are
-//! filed when it starts again, before it serves. Both backends.
+//! filed when it starts again, before it serves; an index ahead of the log is cut back to
+//! it. Both backends.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
@@ -92,6 +93,30 @@ async fn found_at_once_and_refiled_after_a_crash(backend: Backend) {
         s.log.lookup("issuer:shared").await.unwrap(),
         (0..ENTRIES).collect::<Vec<_>>()
     );
+    let key = s.stop().await;
+
+    // An index ahead of the log (the log's database restored from an older copy): what
+    // it holds beyond the log is dropped at start, so the next entries are filed.
+    let ahead = format!(
+        "INSERT INTO index_keys (key, idx) VALUES ('{}', {ENTRIES})",
+        own_key(999)
+    );
+    let beyond = format!("UPDATE index_state SET indexed_through = {}", ENTRIES + 10);
+    execute_on_search_index(&backend, &[&ahead, &beyond]).await;
+    let s = Server::start_with(&backend, key, IfMissing::Refuse, &config).await;
+    assert_eq!(storage.indexed_through().await.unwrap(), ENTRIES);
+    assert!(storage
+        .lookup_key(&own_key(999), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let out = s
+        .log
+        .append_leaf(b"after".to_vec(), vec![own_key(1000)], None)
+        .await
+        .unwrap();
+    assert!(matches!(out, AppendOutcome::Created(ref p) if p.entry.index == ENTRIES));
+    assert_eq!(s.log.lookup(&own_key(1000)).await.unwrap(), [ENTRIES]);
     s.stop().await;
 }
 
