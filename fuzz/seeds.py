@@ -163,7 +163,9 @@ def seed_trusted_roots(s):
         if os.path.basename(f).startswith("bundle-"):
             continue
         with open(f, "rb") as fh:
-            s.add("trusted_root", os.path.relpath(f, s.vectors), fh.read())
+            raw = fh.read()
+        s.add("trusted_root", os.path.relpath(f, s.vectors), raw)
+        s.add("signing_config", os.path.relpath(f, s.vectors), raw)
     # A ClientTrustConfig of the public-good production root and its signing config.
     config = {
         "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
@@ -171,6 +173,7 @@ def seed_trusted_roots(s):
         "signingConfig": json.loads(s.read("trust/production-signing_config.v0.2.json")),
     }
     s.add("trusted_root", "made-production-trust-config", jdump(config))
+    s.add("signing_config", "made-production-trust-config", jdump(config))
 
 
 # --- Rekor ----------------------------------------------------------------------------

@@ -4,10 +4,8 @@
 //! verifier and an auditor prepare from a root (`Verifier::new`: CA chains parsed, CT and
 //! log keys decoded; `Auditor::new`) and the lookups by log ID and time. Input: the JSON.
 //! Seeds: every trusted root, trust config and signing config of the vectors.
-//!
-//! The standalone signing config (`--signing-config`) is parsed in the `signet` binary
-//! (`cli/src/cmd/sign/config.rs`), which no library exposes; inside a `ClientTrustConfig`
-//! it is covered here.
+//! The signing config (alone or inside a `ClientTrustConfig`) has its own target,
+//! `signing_config`.
 #![no_main]
 
 use std::sync::Arc;

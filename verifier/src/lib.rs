@@ -16,6 +16,7 @@ pub mod common; // limits, proto enums, log IDs shared by `bundle` and `trusted_
 pub mod identity; // signer identity and OIDC issuer, identity policy (§3.3–§3.5)
 pub mod rekor_v1;
 pub mod sct; // embedded SCTs against the trusted CT logs (§3.6, §3.7)
+pub mod signing_config; // signing_config.json v0.2: the CA and Rekor v1 log to sign with (§7.2)
 pub mod trusted_root; // trusted_root.json / ClientTrustConfig, parsed and shape-checked (§7)
 pub mod tsa; // RFC 3161 timestamps against timestampAuthorities (§7.5)
 pub mod verify; // the one verification path joining every step (§8)
