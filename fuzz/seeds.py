@@ -242,6 +242,9 @@ def seed_rekor(s, bundles):
         indexes.append(int(e["logIndex"]))
     s.add("rekor_search", "retrieve-ids", jdump({"entryUUIDs": uuids[:4], "logIndexes": indexes[:4]}))
     s.add("rekor_search", "retrieve-treeid-uuid", jdump({"entryUUIDs": ["24296fb24b8ad77a" + uuids[0]]}))
+    # The path form of GET /api/v1/log/entries/{uuid}: bare text.
+    s.add("rekor_search", "path-uuid", uuids[0])
+    s.add("rekor_search", "path-entry-id", "24296fb24b8ad77a" + uuids[0])
     for name, artefact, _, crt in signed_files(s)[:3]:
         s.add("rekor_search", "index-key-" + name,
               jdump({"publicKey": {"format": "x509", "content": B64(crt).decode()}}))

@@ -6,6 +6,7 @@ use rand::Rng;
 use signet_rekor::{
     entry::{self, CanonicalEntry, EntryLimits},
     set,
+    uuid::{EntryUuid, UuidError},
 };
 use signet_tlog_core::{
     checkpoint::{rekor_v1_origin, Checkpoint},
@@ -657,29 +658,20 @@ impl Log {
     }
 
     fn parse_uuid(&self, uuid: &str) -> Result<Hash, LogError> {
-        let leaf_hex = match uuid.len() {
-            64 => uuid,
-            80 => {
-                let (tree, leaf) = uuid.split_at(16);
-                let tree_id = u64::from_str_radix(tree, 16).map_err(|_| {
-                    LogError::BadRequest(format!("entry UUID {uuid:?}: bad tree ID"))
-                })?;
-                if tree_id != self.inner.meta.tree_id {
-                    return Err(LogError::NotFound(format!(
-                        "entry UUID {uuid} names tree {tree_id}, this log is tree {}",
-                        self.inner.meta.tree_id
-                    )));
-                }
-                leaf
-            }
-            n => {
-                return Err(LogError::BadRequest(format!(
-                    "entry UUID must be 64 or 80 hex characters, got {n}"
+        // The UUID is echoed only when it has a UUID's length (a path can be long).
+        let parsed = EntryUuid::parse(uuid).map_err(|e| match e {
+            UuidError::NotHex => LogError::BadRequest(format!("entry UUID {uuid:?} is not hex")),
+            e => LogError::BadRequest(e.to_string()),
+        })?;
+        match parsed.tree_id {
+            Some(tree_id) if tree_id != self.inner.meta.tree_id => {
+                Err(LogError::NotFound(format!(
+                    "entry UUID {uuid} names tree {tree_id}, this log is tree {}",
+                    self.inner.meta.tree_id
                 )))
             }
-        };
-        Hash::from_hex(leaf_hex)
-            .ok_or_else(|| LogError::BadRequest(format!("entry UUID {uuid:?} is not hex")))
+            _ => Ok(parsed.leaf_hash),
+        }
     }
 
     async fn prove(&self, entry: StoredEntry, head: Arc<Head>) -> Result<ProvenEntry, LogError> {

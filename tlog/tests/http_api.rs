@@ -542,6 +542,20 @@ async fn bad_input_is_rejected_and_nothing_written(backend: Backend) {
         StatusCode::NOT_FOUND,
     )
     .await;
+    // Entry UUIDs of a UUID's byte length with a multi-byte character where a byte
+    // offset would cut it: 400 (this once panicked the handler), by path and in a body.
+    for uuid in [
+        format!("{}é{}", "a".repeat(15), "a".repeat(63)),
+        format!("{}é", "a".repeat(62)),
+    ] {
+        let path = format!("/api/v1/log/entries/{}", uuid.replace('é', "%C3%A9"));
+        let r = client.get(s.url(&path)).send().await.expect("r");
+        let msg = error_of(r, StatusCode::BAD_REQUEST).await;
+        assert!(msg.contains("64 or 80 hex"), "{msg}");
+        let body = serde_json::json!({"entryUUIDs": [uuid]});
+        let r = post(&client, &s.url("/api/v1/log/entries/retrieve"), &body).await;
+        error_of(r, StatusCode::BAD_REQUEST).await;
+    }
 
     let after = log_info(&client, &s).await;
     assert_eq!(

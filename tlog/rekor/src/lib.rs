@@ -5,6 +5,7 @@
 //!   canonical body that is hashed into the log (PROTOCOL.md §4.1).
 //! * [`pki`]: submitted PEM keys and certificates, and their canonical re-encoding.
 //! * [`set`]: the signed entry timestamp (PROTOCOL.md §4.3).
+//! * [`uuid`]: entry UUIDs, 64-hex leaf hash or 80-hex entry ID (PROTOCOL.md §4.2).
 //! * [`api`]: the REST wire DTOs (PROTOCOL.md §4.1, §4.4) and Signet's entry-metadata
 //!   extension, kept apart from domain types.
 //!
@@ -14,3 +15,4 @@ pub mod api;
 pub mod entry;
 pub mod pki;
 pub mod set;
+pub mod uuid;
