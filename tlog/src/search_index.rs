@@ -244,29 +244,18 @@ fn requeue(rows: &mut Vec<IndexRow>, mut filing: Vec<IndexRow>) {
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::storage::{Batch, NewEntry, StoredCheckpoint};
-    use signet_tlog_core::hash::{leaf_hash, Hash};
+    use crate::storage::{test_entry, Batch, NewEntry, StoredCheckpoint};
+    use signet_tlog_core::hash::Hash;
 
     fn key(i: u64) -> String {
         format!("key {i}")
     }
 
     async fn commit(storage: &Storage, range: std::ops::Range<u64>) -> Vec<IndexRow> {
+        // Every entry also shares one key, as entries of one signer do.
         let entries: Vec<NewEntry> = range
             .clone()
-            .map(|i| {
-                let body = format!("entry {i}").into_bytes();
-                NewEntry {
-                    index: i,
-                    leaf_hash: leaf_hash(&body),
-                    body,
-                    integrated_time: 1_700_000_000,
-                    set: None,
-                    extra: None,
-                    // Every entry also shares one key, as entries of one signer do.
-                    index_keys: vec![key(i), "shared".to_owned()],
-                }
-            })
+            .map(|i| test_entry(i, vec![key(i), "shared".to_owned()]))
             .collect();
         let checkpoint = StoredCheckpoint {
             size: range.end,

@@ -124,6 +124,22 @@ pub struct IndexRow {
     pub keys: Vec<String>,
 }
 
+/// A row for unit tests: body `entry {index}`, integrated at `1_700_000_000 + index`, no
+/// SET or extra data.
+#[cfg(test)]
+pub(crate) fn test_entry(index: u64, index_keys: Vec<String>) -> NewEntry {
+    let body = format!("entry {index}").into_bytes();
+    NewEntry {
+        index,
+        leaf_hash: signet_tlog_core::hash::leaf_hash(&body),
+        body,
+        integrated_time: 1_700_000_000 + index as i64,
+        set: None,
+        extra: None,
+        index_keys,
+    }
+}
+
 /// Everything one group commit writes.
 #[derive(Debug)]
 pub struct Batch<'a> {

@@ -147,27 +147,14 @@ async fn read_many(
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::storage::{Batch, NewEntry, SqliteStorage, StoredCheckpoint};
-    use signet_tlog_core::hash::{leaf_hash, Hash};
+    use crate::storage::{test_entry, Batch, NewEntry, SqliteStorage, StoredCheckpoint};
+    use signet_tlog_core::hash::Hash;
 
     async fn storage_with(entries: u64) -> (tempfile::TempDir, SqliteStorage) {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite:{}", dir.path().join("log.db").display());
         let storage = SqliteStorage::open(&url).await.expect("open");
-        let rows: Vec<NewEntry> = (0..entries)
-            .map(|i| {
-                let body = format!("entry {i}").into_bytes();
-                NewEntry {
-                    index: i,
-                    leaf_hash: leaf_hash(&body),
-                    body,
-                    integrated_time: 1_700_000_000 + i as i64,
-                    set: None,
-                    extra: None,
-                    index_keys: Vec::new(),
-                }
-            })
-            .collect();
+        let rows: Vec<NewEntry> = (0..entries).map(|i| test_entry(i, Vec::new())).collect();
         let checkpoint = StoredCheckpoint {
             size: entries,
             root: Hash::from_slice(&[1; 32]).expect("hash"),
